@@ -1,0 +1,75 @@
+import { RuntimedError } from "./errors";
+
+/** Largest frame either side accepts (100 MiB). */
+export const MAX_FRAME_BYTES = 100 * 1024 * 1024;
+/** Largest handshake or client->daemon request (64 KiB). */
+export const MAX_REQUEST_BYTES = 64 * 1024;
+
+const HEADER_BYTES = 4;
+
+/** Prefixes a payload with its 4-byte big-endian length. */
+export function encodeFrame(payload: Uint8Array): Buffer {
+  if (payload.length > MAX_FRAME_BYTES) {
+    throw new RuntimedError("PROTOCOL", `Frame of ${payload.length} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit`);
+  }
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
+  frame.writeUInt32BE(payload.length, 0);
+  frame.set(payload, HEADER_BYTES);
+  return frame;
+}
+
+/**
+ * Splits a byte stream into length-prefixed frames. Chunks may end anywhere; a declared length
+ * over `maxFrameBytes` throws at once, before any of that frame is buffered.
+ */
+export class FrameDecoder {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+
+  constructor(private readonly maxFrameBytes = MAX_FRAME_BYTES) {}
+
+  /** Feeds bytes in; returns every frame they complete, in order. */
+  push(chunk: Buffer): Buffer[] {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    const frames: Buffer[] = [];
+    while (this.buffered >= HEADER_BYTES) {
+      const length = this.peekLength();
+      if (length > this.maxFrameBytes) {
+        throw new RuntimedError("PROTOCOL", `Frame of ${length} bytes exceeds the ${this.maxFrameBytes}-byte limit`);
+      }
+      if (this.buffered < HEADER_BYTES + length) break;
+      const bytes = this.take(HEADER_BYTES + length);
+      frames.push(bytes.subarray(HEADER_BYTES));
+    }
+    return frames;
+  }
+
+  /** Bytes received that do not yet form a whole frame. */
+  get pendingBytes(): number {
+    return this.buffered;
+  }
+
+  private peekLength(): number {
+    const first = this.chunks[0]!;
+    if (first.length >= HEADER_BYTES) return first.readUInt32BE(0);
+    this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0]!.readUInt32BE(0);
+  }
+
+  private take(count: number): Buffer {
+    const first = this.chunks[0]!;
+    let out: Buffer;
+    if (first.length >= count) {
+      out = first.subarray(0, count);
+      if (first.length === count) this.chunks.shift();
+      else this.chunks[0] = first.subarray(count);
+    } else {
+      const all = Buffer.concat(this.chunks);
+      out = all.subarray(0, count);
+      this.chunks = all.length > count ? [all.subarray(count)] : [];
+    }
+    this.buffered -= count;
+    return out;
+  }
+}
