@@ -2,3 +2,6 @@ export * from "./errors";
 export * from "./frame";
 export * from "./codec";
 export * from "./messages";
+export * from "./paths";
+export * from "./version";
+export * from "./framed-socket";

@@ -284,6 +284,16 @@ export function decodeRequest(value: unknown, channel: "notebook_sync" | "pool")
   return value as unknown as Request;
 }
 
+/** Checks a request on a `notebook_sync` connection. */
+export function decodeRoomRequest(value: unknown): RoomRequestBody & { id: number } {
+  return decodeRequest(value, "notebook_sync") as RoomRequestBody & { id: number };
+}
+
+/** Checks a request on a `pool` connection. */
+export function decodePoolRequest(value: unknown): PoolRequestBody & { id: number } {
+  return decodeRequest(value, "pool") as PoolRequestBody & { id: number };
+}
+
 /** Checks a response from the daemon. */
 export function decodeResponse(value: unknown): Response {
   if (isRecord(value) && typeof value.id === "number") {

@@ -1,0 +1,255 @@
+import * as fs from "node:fs";
+import * as net from "node:net";
+import { decodeMessage, encodeMessage } from "../protocol/codec";
+import { RuntimedError, toRuntimedError } from "../protocol/errors";
+import { FramedSocket } from "../protocol/framed-socket";
+import { MAX_REQUEST_BYTES } from "../protocol/frame";
+import {
+  FrameType,
+  PROTOCOL_VERSION,
+  decodeHandshake,
+  decodePoolRequest,
+  type DaemonStatus,
+  type HandshakeReply,
+  type PoolRequestBody,
+  type Response,
+  type ResponseData,
+} from "../protocol/messages";
+import { daemonFiles, defaultCacheDir, defaultSocketPath } from "../protocol/paths";
+import { PACKAGE_VERSION } from "../protocol/version";
+import { ClientConnection } from "./client-connection";
+import { acquireLock, clearStaleSocket, removeDaemonFiles, writeDaemonInfo } from "./daemon-files";
+import { KernelProvider } from "./kernel-provider";
+import { Logger } from "./logger";
+import { Room } from "./room";
+import { RoomKernel } from "./room-kernel";
+import { RoomStore } from "./room-store";
+
+/** How to run a daemon. Everything defaults to the environment's cache dir and socket. */
+export interface DaemonOptions {
+  cacheDir?: string;
+  socketPath?: string;
+  /** Delay between a document change and its save to disk (default 500 ms). */
+  saveDelayMs?: number;
+  /** Log level (default `RUNTIMED_LOG` or "info"). */
+  logLevel?: string;
+}
+
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/**
+ * The runtimed daemon: owns notebook rooms and their kernels, serves clients on a Unix socket.
+ * Run it in-process with `Daemon.start()` (tests, embedding) or detached with `runtimed daemon`.
+ */
+export class Daemon {
+  private readonly rooms = new Map<string, Room>();
+  private readonly sockets = new Set<FramedSocket>();
+  private readonly startedAt = Date.now();
+  private stopping: Promise<void> | undefined;
+  private readonly stoppedPromise: Promise<void>;
+  private resolveStopped!: () => void;
+
+  private constructor(
+    readonly socketPath: string,
+    readonly cacheDir: string,
+    private readonly server: net.Server,
+    private readonly logger: Logger,
+    private readonly store: RoomStore,
+    private readonly provider: KernelProvider,
+    private readonly options: DaemonOptions,
+  ) {
+    this.stoppedPromise = new Promise((resolve) => (this.resolveStopped = resolve));
+  }
+
+  /** Starts a daemon; rejects with DAEMON_RUNNING when another one serves this socket. */
+  static async start(options: DaemonOptions = {}): Promise<Daemon> {
+    const cacheDir = options.cacheDir ?? defaultCacheDir();
+    const socketPath = options.socketPath ?? (options.cacheDir ? daemonFiles(cacheDir).cacheDir + "/runtimed.sock" : defaultSocketPath());
+    const files = daemonFiles(cacheDir);
+    fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(cacheDir, 0o700);
+    acquireLock(files, socketPath);
+    let logger: Logger | undefined;
+    try {
+      await clearStaleSocket(socketPath);
+      for (const dir of [files.notebookDocs, files.kernels, files.envs, files.blobs]) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      logger = new Logger(files.log, options.logLevel);
+      const store = new RoomStore(files.notebookDocs, logger);
+      const provider = new KernelProvider({ kernelsDir: files.kernels, logger });
+      const server = net.createServer();
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        // 0600 from the first moment: no window where another user could connect.
+        const previousUmask = process.umask(0o177);
+        server.listen(socketPath, () => {
+          process.umask(previousUmask);
+          server.off("error", reject);
+          resolve();
+        });
+      });
+      fs.chmodSync(socketPath, 0o600);
+      const daemon = new Daemon(socketPath, cacheDir, server, logger, store, provider, options);
+      server.on("connection", (socket) => daemon.accept(socket));
+      writeDaemonInfo(files, {
+        endpoint: socketPath,
+        pid: process.pid,
+        version: PACKAGE_VERSION,
+        protocol: PROTOCOL_VERSION,
+        started_at: new Date(daemon.startedAt).toISOString(),
+        blob_port: null,
+      });
+      logger.info("daemon started", { socket: socketPath, pid: process.pid, version: PACKAGE_VERSION });
+      return daemon;
+    } catch (error) {
+      logger?.close();
+      fs.rmSync(files.lock, { force: true });
+      throw error;
+    }
+  }
+
+  /** Resolves once the daemon has stopped (by `stop()` or a client's `shutdown`). */
+  get stopped(): Promise<void> {
+    return this.stoppedPromise;
+  }
+
+  /** Stops serving: shuts every kernel down, saves every room, removes the socket. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  status(): DaemonStatus {
+    return {
+      version: PACKAGE_VERSION,
+      protocol: PROTOCOL_VERSION,
+      pid: process.pid,
+      uptime_secs: (Date.now() - this.startedAt) / 1000,
+      socket_path: this.socketPath,
+      cache_dir: this.cacheDir,
+      rooms: [...this.rooms.values()].map((room) => room.summary()),
+      pool: [],
+    };
+  }
+
+  private async shutdown(): Promise<void> {
+    this.logger.info("daemon stopping");
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.close();
+    await Promise.all([...this.rooms.values()].map((room) => room.close()));
+    this.rooms.clear();
+    await this.provider.close();
+    for (const socket of this.sockets) socket.socket.destroy();
+    await closed;
+    removeDaemonFiles(daemonFiles(this.cacheDir), this.socketPath);
+    this.logger.info("daemon stopped");
+    this.logger.close();
+    this.resolveStopped();
+  }
+
+  private accept(raw: net.Socket): void {
+    if (this.stopping) return void raw.destroy();
+    const socket = new FramedSocket(raw);
+    this.sockets.add(socket);
+    let handshaken = false;
+    const timer = setTimeout(() => socket.close(), HANDSHAKE_TIMEOUT_MS);
+    socket.onClose = () => {
+      clearTimeout(timer);
+      this.sockets.delete(socket);
+    };
+    socket.onError = (error) => this.logger.warn("bad frame from a client", { error: error.message });
+    socket.onFrame = (frame) => {
+      if (handshaken) return;
+      handshaken = true;
+      clearTimeout(timer);
+      this.handshake(socket, frame);
+    };
+  }
+
+  private handshake(socket: FramedSocket, frame: Buffer): void {
+    const reply = (message: HandshakeReply) => socket.send(encodeMessage(message));
+    try {
+      if (frame.length > MAX_REQUEST_BYTES) throw new RuntimedError("PROTOCOL", `Handshake of ${frame.length} bytes exceeds ${MAX_REQUEST_BYTES}`);
+      const handshake = decodeHandshake(decodeMessage(frame));
+      if (handshake.protocol !== PROTOCOL_VERSION) {
+        throw new RuntimedError(
+          "PROTOCOL",
+          `Protocol mismatch: the client speaks version ${handshake.protocol}, this daemon (runtimed ${PACKAGE_VERSION}) speaks version ${PROTOCOL_VERSION}; restart the daemon with \`npx runtimed daemon stop\` so a matching one starts`,
+        );
+      }
+      if (handshake.channel === "notebook_sync") {
+        const room = this.room(handshake.notebook_id);
+        const connection = new ClientConnection(socket, room, this.logger);
+        reply({ ok: true, protocol: PROTOCOL_VERSION, daemon_version: PACKAGE_VERSION, heads: room.document.heads });
+        socket.onFrame = (next) => connection.receive(next);
+        const closeHandler = socket.onClose;
+        socket.onClose = () => {
+          closeHandler();
+          room.leave(connection);
+        };
+        room.join(connection);
+        return;
+      }
+      if (handshake.channel === "pool") {
+        reply({ ok: true, protocol: PROTOCOL_VERSION, daemon_version: PACKAGE_VERSION });
+        socket.onFrame = (next) => this.poolFrame(socket, next);
+        return;
+      }
+      throw new RuntimedError("PROTOCOL", `The ${handshake.channel} channel is not served by this daemon`);
+    } catch (error) {
+      const failure = toRuntimedError(error, "PROTOCOL");
+      this.logger.warn("handshake refused", { error: failure.message });
+      reply({ ok: false, error: failure.toWire() });
+      socket.close();
+    }
+  }
+
+  private poolFrame(socket: FramedSocket, frame: Buffer): void {
+    const respond = (response: Response) => socket.sendTyped(FrameType.Response, encodeMessage(response));
+    if (frame[0] !== FrameType.Request || frame.length - 1 > MAX_REQUEST_BYTES) {
+      respond({ id: -1, result: "error", error: { code: "PROTOCOL", message: "Expected a request frame of at most 64 KiB" } });
+      return socket.close();
+    }
+    let request: PoolRequestBody & { id: number };
+    try {
+      request = decodePoolRequest(decodeMessage(frame.subarray(1)));
+    } catch (error) {
+      const id = (error as { requestId?: number }).requestId;
+      respond({ id: id ?? -1, result: "error", error: toRuntimedError(error, "PROTOCOL").toWire() });
+      if (id === undefined) socket.close();
+      return;
+    }
+    this.servePool(request).then(
+      (data) => respond({ id: request.id, result: "ok", data }),
+      (error: unknown) => respond({ id: request.id, result: "error", error: toRuntimedError(error).toWire() }),
+    );
+  }
+
+  private async servePool(request: PoolRequestBody): Promise<ResponseData[PoolRequestBody["action"]]> {
+    switch (request.action) {
+      case "ping":
+        return { pong: true };
+      case "status":
+        return this.status();
+      case "list_rooms":
+        return { rooms: [...this.rooms.values()].map((room) => room.summary()) };
+      case "flush_pool":
+        return {};
+      case "shutdown":
+        setImmediate(() => void this.stop());
+        return {};
+    }
+  }
+
+  private room(notebookId: string): Room {
+    let room = this.rooms.get(notebookId);
+    if (!room) {
+      room = new Room(
+        notebookId,
+        { store: this.store, provider: this.provider, logger: this.logger, saveDelayMs: this.options.saveDelayMs },
+        (host) => new RoomKernel(this.provider, host, this.logger),
+      );
+      this.rooms.set(notebookId, room);
+    }
+    return room;
+  }
+}

@@ -1,0 +1,214 @@
+import type * as nbformat from "@jupyterlab/nbformat";
+import type { Kernel } from "../kernel/kernel";
+import type { JupyterMessage } from "../kernel/wire";
+import { findCellIndex, setCellOutputs, setExecutionCount } from "../notebook/cells";
+import { CellOutputs, type OutputChange } from "../outputs/cell-outputs";
+import { encodeManifest, toManifest, type BlobSink } from "../outputs/manifest";
+import { RuntimedError, type RuntimedErrorCode } from "../protocol/errors";
+import type { Broadcast, QueueEntry } from "../protocol/messages";
+import type { RoomDocument } from "./room-document";
+
+/** What an execution needs from its room. */
+export interface ExecutionHost {
+  readonly document: RoomDocument;
+  readonly blobs?: BlobSink;
+  broadcast(message: Broadcast): void;
+  /** A display with this id now shows in this cell (for update_display_data across cells). */
+  noteDisplay(displayId: string, cellId: string): void;
+  /** Applies update_display_data to every other cell showing the display. */
+  updateDisplayElsewhere(displayId: string, content: Record<string, unknown>, exceptCellId: string): void;
+}
+
+// Document writes while a cell runs: often enough for late joiners to see progress, rarely
+// enough that a chatty cell's history stays bounded (the interval grows with the output size).
+const MIN_WRITE_INTERVAL_MS = 50;
+const MAX_WRITE_INTERVAL_MS = 2000;
+const BYTES_PER_EXTRA_MS = 512;
+
+/**
+ * One run of one cell on the room's kernel: turns the kernel's messages into merged outputs,
+ * live broadcasts and coalesced document writes, and ends exactly once with `execution_done`.
+ */
+export class Execution {
+  readonly executionId: string;
+  readonly cellId: string;
+  readonly done: Promise<void>;
+  msgId: string | undefined;
+
+  private readonly outputs: CellOutputs;
+  private encoded: string[] = [];
+  private outputBytes = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private executionCount: number | null = null;
+  private started = false;
+  private reply: JupyterMessage | undefined;
+  private sawIdle = false;
+  private finished = false;
+  private writeTimer: NodeJS.Timeout | undefined;
+  private resolveDone!: () => void;
+
+  constructor(
+    entry: QueueEntry,
+    private readonly host: ExecutionHost,
+  ) {
+    this.executionId = entry.execution_id;
+    this.cellId = entry.cell_id;
+    this.outputs = new CellOutputs({ onDisplayIdAdded: (displayId) => host.noteDisplay(displayId, this.cellId) });
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  get isFinished(): boolean {
+    return this.finished;
+  }
+
+  /** Clears the cell and sends its source to the kernel. */
+  start(kernel: Kernel, source: string): void {
+    this.writeDocument(true);
+    const { msgId, reply } = kernel.executeRequest(source, { allowStdin: true, storeHistory: true, stopOnError: false });
+    this.msgId = msgId;
+    reply.then(
+      (message) => {
+        this.reply = message;
+        const count = message.content.execution_count;
+        if (typeof count === "number") this.executionCount = count;
+        this.maybeFinish();
+      },
+      (error: unknown) => {
+        const failure = error instanceof RuntimedError ? error : new RuntimedError("KERNEL_DIED", String(error));
+        this.fail(failure.code, failure.message);
+      },
+    );
+  }
+
+  /** Handles an iopub message whose parent is this execution's request. */
+  handleIopub(message: JupyterMessage): void {
+    if (this.finished) return;
+    const msgType = message.header.msg_type;
+    const content = message.content;
+    if (msgType === "status") {
+      if (content.execution_state === "idle") {
+        this.sawIdle = true;
+        this.chain = this.chain.then(() => this.maybeFinish());
+      }
+      return;
+    }
+    if (msgType === "execute_input") {
+      if (typeof content.execution_count === "number") this.executionCount = content.execution_count;
+      this.announceStart();
+      return;
+    }
+    if (msgType === "update_display_data") {
+      const displayId = (content.transient as { display_id?: unknown } | undefined)?.display_id;
+      if (typeof displayId === "string") this.host.updateDisplayElsewhere(displayId, content, this.cellId);
+    }
+    this.chain = this.chain.then(async () => {
+      if (this.finished) return;
+      const changes = await this.outputs.apply(msgType, content);
+      this.publish(changes);
+    });
+  }
+
+  /** Applies an update_display_data that came from another cell's execution. */
+  updateDisplay(displayId: string, data: Record<string, unknown>, metadata: Record<string, unknown>): void {
+    if (this.finished) return;
+    this.publish(this.outputs.updateDisplay(displayId, data, metadata));
+  }
+
+  /** Ends the execution unsuccessfully (kernel death, cancellation before start). */
+  fail(code: RuntimedErrorCode, message: string): void {
+    if (this.finished) return;
+    if (this.started || this.msgId !== undefined) {
+      const error: nbformat.IError = { output_type: "error", ename: code, evalue: message, traceback: [message] };
+      this.encoded.push(encodeManifest(toManifest(error, this.host.blobs)));
+      this.host.broadcast({
+        event: "output",
+        execution_id: this.executionId,
+        cell_id: this.cellId,
+        index: this.encoded.length - 1,
+        output: this.encoded[this.encoded.length - 1]!,
+      });
+    }
+    this.finish(false, { code, message });
+  }
+
+  private announceStart(): void {
+    if (this.started) return;
+    this.started = true;
+    this.host.broadcast({
+      event: "execution_started",
+      execution_id: this.executionId,
+      cell_id: this.cellId,
+      execution_count: this.executionCount,
+    });
+  }
+
+  private publish(changes: OutputChange[]): void {
+    if (changes.length === 0) return;
+    this.announceStart();
+    for (const change of changes) {
+      if (change.type === "cleared") {
+        this.encoded = [];
+        this.outputBytes = 0;
+        this.host.broadcast({ event: "clear_outputs", execution_id: this.executionId, cell_id: this.cellId });
+        continue;
+      }
+      const encoded = encodeManifest(toManifest(change.output, this.host.blobs));
+      this.outputBytes += encoded.length - (this.encoded[change.index]?.length ?? 0);
+      this.encoded[change.index] = encoded;
+      this.host.broadcast({
+        event: "output",
+        execution_id: this.executionId,
+        cell_id: this.cellId,
+        index: change.index,
+        output: encoded,
+      });
+    }
+    this.scheduleWrite();
+  }
+
+  private maybeFinish(): void {
+    if (this.finished || !this.reply || !this.sawIdle) return;
+    const ok = this.reply.content.status === "ok";
+    this.announceStart();
+    this.finish(ok, null);
+  }
+
+  private finish(success: boolean, error: { code: RuntimedErrorCode; message: string } | null): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.writeTimer) clearTimeout(this.writeTimer);
+    this.writeTimer = undefined;
+    this.writeDocument(false);
+    this.outputs.dispose();
+    this.host.broadcast({
+      event: "execution_done",
+      execution_id: this.executionId,
+      cell_id: this.cellId,
+      success,
+      execution_count: this.executionCount,
+      error,
+    });
+    this.resolveDone();
+  }
+
+  private scheduleWrite(): void {
+    if (this.writeTimer || this.finished) return;
+    const interval = Math.min(MAX_WRITE_INTERVAL_MS, MIN_WRITE_INTERVAL_MS + this.outputBytes / BYTES_PER_EXTRA_MS);
+    this.writeTimer = setTimeout(() => {
+      this.writeTimer = undefined;
+      this.writeDocument(false);
+    }, interval);
+  }
+
+  private writeDocument(clearing: boolean): void {
+    const document = this.host.document;
+    const index = findCellIndex(document.doc, this.cellId);
+    if (index < 0) return; // deleted while running: nothing to write into
+    const outputs = clearing ? [] : this.encoded;
+    const count = clearing ? null : this.executionCount;
+    document.change(clearing ? `clear ${this.cellId}` : `outputs ${this.cellId}`, (draft) => {
+      setCellOutputs(draft, index, outputs);
+      if (draft.cells[index]!.execution_count !== count) setExecutionCount(draft, index, count);
+    });
+  }
+}

@@ -1,0 +1,152 @@
+import * as Automerge from "@automerge/automerge";
+import { type NotebookDoc } from "../notebook/schema";
+import { RuntimedError } from "../protocol/errors";
+
+/** One client's end of the Automerge sync protocol. */
+export interface SyncPeer {
+  readonly peerId: number;
+  sendSync(message: Uint8Array): void;
+}
+
+interface HeadsWaiter {
+  heads: string[];
+  resolve: () => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * A room's copy of the notebook and its sync with every peer (one sync state per peer).
+ * Changes from a peer or from the daemon itself reach every other peer at once.
+ */
+export class RoomDocument {
+  private syncStates = new Map<SyncPeer, Automerge.SyncState>();
+  private waiters: HeadsWaiter[] = [];
+  private changeListeners: (() => void)[] = [];
+
+  constructor(private current: Automerge.Doc<NotebookDoc>) {}
+
+  get doc(): Automerge.Doc<NotebookDoc> {
+    return this.current;
+  }
+
+  get heads(): string[] {
+    return Automerge.getHeads(this.current);
+  }
+
+  /** Called after every change to the document, local or remote. */
+  onChange(listener: () => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  addPeer(peer: SyncPeer): void {
+    this.syncStates.set(peer, Automerge.initSyncState());
+    this.syncPeer(peer);
+  }
+
+  removePeer(peer: SyncPeer): void {
+    this.syncStates.delete(peer);
+  }
+
+  /** Applies a sync message from a peer; throws PROTOCOL on a message Automerge rejects. */
+  receiveSync(peer: SyncPeer, message: Uint8Array): void {
+    const state = this.syncStates.get(peer);
+    if (!state) return;
+    const before = this.current;
+    let next: Automerge.Doc<NotebookDoc>;
+    let nextState: Automerge.SyncState;
+    try {
+      [next, nextState] = Automerge.receiveSyncMessage(this.current, state, message);
+    } catch (error) {
+      throw new RuntimedError("PROTOCOL", `Rejected Automerge sync message: ${(error as Error).message}`);
+    }
+    this.current = next;
+    this.syncStates.set(peer, nextState);
+    if (next !== before && !sameHeads(Automerge.getHeads(before), Automerge.getHeads(next))) {
+      this.changed();
+    } else {
+      this.syncPeer(peer);
+    }
+  }
+
+  /** Makes a daemon-side change (outputs, execution counts) and syncs it out. */
+  change(description: string, mutate: (draft: NotebookDoc) => void): void {
+    const before = Automerge.getHeads(this.current);
+    this.current = Automerge.change(this.current, { message: description }, mutate);
+    if (!sameHeads(before, Automerge.getHeads(this.current))) this.changed();
+  }
+
+  /** Resolves once the document contains `heads`, so a request sees what its client wrote. */
+  awaitHeads(heads: string[], timeoutMs = 10_000): Promise<void> {
+    if (this.hasHeads(heads)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter: HeadsWaiter = {
+        heads,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+          reject(
+            new RuntimedError(
+              "TIMEOUT",
+              `The daemon did not receive the client's changes (heads ${heads.map((h) => h.slice(0, 8)).join(",")}) within ${timeoutMs} ms`,
+            ),
+          );
+        }, timeoutMs),
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Rejects every pending heads waiter (room closing). */
+  dispose(): void {
+    for (const waiter of this.waiters) {
+      clearTimeout(waiter.timer);
+      waiter.reject(new RuntimedError("CLOSED", "The room closed"));
+    }
+    this.waiters = [];
+    this.syncStates.clear();
+  }
+
+  private hasHeads(heads: string[]): boolean {
+    try {
+      return Automerge.hasHeads(this.current, heads);
+    } catch {
+      return false;
+    }
+  }
+
+  private changed(): void {
+    for (const peer of this.syncStates.keys()) this.syncPeer(peer);
+    if (this.waiters.length > 0) {
+      const waiting = this.waiters;
+      this.waiters = [];
+      for (const waiter of waiting) {
+        if (this.hasHeads(waiter.heads)) {
+          clearTimeout(waiter.timer);
+          waiter.resolve();
+        } else {
+          this.waiters.push(waiter);
+        }
+      }
+    }
+    for (const listener of this.changeListeners) listener();
+  }
+
+  private syncPeer(peer: SyncPeer): void {
+    const initial = this.syncStates.get(peer);
+    if (!initial) return;
+    let state: Automerge.SyncState = initial;
+    for (;;) {
+      const [nextState, message]: [Automerge.SyncState, Uint8Array | null] = Automerge.generateSyncMessage(this.current, state);
+      state = nextState;
+      if (!message) break;
+      peer.sendSync(message);
+    }
+    this.syncStates.set(peer, state);
+  }
+}
+
+function sameHeads(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((head, i) => head === b[i]);
+}

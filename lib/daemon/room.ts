@@ -1,0 +1,371 @@
+import type { JupyterMessage } from "../kernel/wire";
+import { findCellIndex, readAllNotebookMetadata, readCellAt, setCellOutputs, setExecutionCount } from "../notebook/cells";
+import { cellNotFound } from "../notebook/cells";
+import type { BlobSink } from "../outputs/manifest";
+import { RuntimedError } from "../protocol/errors";
+import type { Broadcast, KernelStatus, QueueState, ResponseData, RoomRequestBody, RoomSummary } from "../protocol/messages";
+import { Execution, type ExecutionHost } from "./execution";
+import type { KernelLaunchRequest, KernelProvider } from "./kernel-provider";
+import type { Logger } from "./logger";
+import { RoomDocument, type SyncPeer } from "./room-document";
+import type { RoomStore } from "./room-store";
+import { CommStore } from "./comm-store";
+
+/** A client in a room, as the room sees it. */
+export interface RoomPeer extends SyncPeer {
+  sendBroadcast(message: Broadcast): void;
+}
+
+export interface RoomOptions {
+  store: RoomStore;
+  provider: KernelProvider;
+  logger: Logger;
+  blobs?: BlobSink;
+  saveDelayMs?: number;
+}
+
+const DEFAULT_KERNEL: Pick<KernelLaunchRequest, "kernelType" | "envSource"> = { kernelType: "python", envSource: "auto" };
+
+/**
+ * A notebook room: one document shared by its peers, at most one kernel, and a FIFO queue of
+ * executions that read their source from the document.
+ */
+export class Room implements ExecutionHost {
+  readonly document: RoomDocument;
+  readonly blobs?: BlobSink;
+  private readonly peers = new Set<RoomPeer>();
+  private readonly kernel: RoomKernelType;
+  private readonly comms = new CommStore();
+  private queued: Execution[] = [];
+  private running: Execution | undefined;
+  private pumping = false;
+  private readonly displays = new Map<string, Set<string>>();
+  private pendingInput: JupyterMessage | undefined;
+  private saveTimer: NodeJS.Timeout | undefined;
+  private notebookPath: string | undefined;
+  private closed = false;
+
+  constructor(
+    readonly notebookId: string,
+    private readonly options: RoomOptions,
+    kernelFactory: (host: Room) => RoomKernelType,
+  ) {
+    this.blobs = options.blobs;
+    this.document = new RoomDocument(options.store.load(notebookId));
+    this.document.onChange(() => this.scheduleSave());
+    this.kernel = kernelFactory(this);
+  }
+
+  get clientCount(): number {
+    return this.peers.size;
+  }
+
+  summary(): RoomSummary {
+    return {
+      notebook_id: this.notebookId,
+      clients: this.peers.size,
+      kernel_status: this.kernel.kernelStatus,
+      env_source: this.kernel.envSource,
+    };
+  }
+
+  join(peer: RoomPeer): void {
+    this.peers.add(peer);
+    this.document.addPeer(peer);
+    // A late joiner gets the state it cannot find in the document: kernel, queue, widgets.
+    peer.sendBroadcast(this.kernelStatusEvent());
+    peer.sendBroadcast({ event: "queue_changed", ...this.queueState() });
+    for (const message of this.comms.replay()) peer.sendBroadcast(message);
+  }
+
+  leave(peer: RoomPeer): void {
+    this.peers.delete(peer);
+    this.document.removePeer(peer);
+  }
+
+  receiveSync(peer: RoomPeer, message: Uint8Array): void {
+    this.document.receiveSync(peer, message);
+  }
+
+  broadcast(message: Broadcast): void {
+    for (const peer of this.peers) peer.sendBroadcast(message);
+  }
+
+  /** Serves one request of a client in this room. */
+  async handle(request: RoomRequestBody): Promise<ResponseData[keyof ResponseData]> {
+    switch (request.action) {
+      case "launch_kernel": {
+        if (request.notebook_path) this.notebookPath = request.notebook_path;
+        const { alreadyRunning } = await this.kernel.ensure(this.launchRequest(request.kernel_type, request.env_source));
+        return { kernel_type: this.kernel.kernelType ?? request.kernel_type, env_source: this.kernel.envSource ?? "", already_running: alreadyRunning };
+      }
+      case "execute_cell":
+        return this.enqueue(request.cell_id, request.execution_id, request.heads);
+      case "cancel_execution":
+        return { cancelled: await this.cancel(request.execution_id) };
+      case "clear_outputs": {
+        await this.document.awaitHeads(request.heads);
+        const index = findCellIndex(this.document.doc, request.cell_id);
+        if (index < 0) throw cellNotFound(request.cell_id, this.notebookId);
+        this.document.change(`clear ${request.cell_id}`, (draft) => {
+          setCellOutputs(draft, index, []);
+          setExecutionCount(draft, index, null);
+        });
+        this.broadcast({ event: "clear_outputs", execution_id: null, cell_id: request.cell_id });
+        return {};
+      }
+      case "interrupt":
+        await this.kernel.interrupt();
+        return {};
+      case "restart_kernel": {
+        this.abandonExecutions("KERNEL_DIED", "The kernel was restarted before this cell finished");
+        await this.kernel.restart(this.launchRequest(DEFAULT_KERNEL.kernelType, DEFAULT_KERNEL.envSource));
+        this.pump();
+        return { kernel_type: this.kernel.kernelType ?? "", env_source: this.kernel.envSource ?? "" };
+      }
+      case "shutdown_kernel": {
+        this.abandonExecutions("KERNEL_DIED", "The kernel was shut down before this cell finished");
+        return { was_running: await this.kernel.shutdown() };
+      }
+      case "get_kernel_info": {
+        const kernel = this.kernel.kernel;
+        const info = kernel?.kernelInfo as { language_info?: Record<string, unknown> } | undefined;
+        return {
+          status: this.kernel.kernelStatus,
+          kernel_type: this.kernel.kernelType,
+          env_source: this.kernel.envSource,
+          pid: kernel?.pid ?? null,
+          language_info: info?.language_info ?? null,
+        };
+      }
+      case "get_queue_state":
+        return this.queueState();
+      case "await_heads":
+        await this.document.awaitHeads(request.heads);
+        return {};
+      case "send_input": {
+        const kernel = this.requireKernel();
+        if (!this.pendingInput) throw new RuntimedError("BAD_REQUEST", "The kernel is not waiting for input");
+        kernel.sendInputReply(request.value, this.pendingInput);
+        this.pendingInput = undefined;
+        return {};
+      }
+      case "send_comm": {
+        const kernel = this.requireKernel();
+        this.comms.fromClient(request.msg_type, request.content);
+        kernel.send("shell", request.msg_type, request.content);
+        return {};
+      }
+      case "complete": {
+        const reply = await this.requireKernel().request("shell", "complete_request", { code: request.code, cursor_pos: request.cursor_pos });
+        const c = reply.content as { matches?: string[]; cursor_start?: number; cursor_end?: number; metadata?: Record<string, unknown> };
+        return { matches: c.matches ?? [], cursor_start: c.cursor_start ?? request.cursor_pos, cursor_end: c.cursor_end ?? request.cursor_pos, metadata: c.metadata ?? {} };
+      }
+      case "history": {
+        const content = request.pattern
+          ? { hist_access_type: "search", pattern: request.pattern, n: request.n ?? 100, unique: true, output: false, raw: true }
+          : { hist_access_type: "tail", n: request.n ?? 100, output: false, raw: true };
+        const reply = await this.requireKernel().request("shell", "history_request", content);
+        return { history: (reply.content.history as [number, number, string][] | undefined) ?? [] };
+      }
+      case "room_info":
+        return { notebook_id: this.notebookId, clients: this.peers.size };
+    }
+  }
+
+  // -- ExecutionHost ---------------------------------------------------------------------------
+
+  noteDisplay(displayId: string, cellId: string): void {
+    let cells = this.displays.get(displayId);
+    if (!cells) this.displays.set(displayId, (cells = new Set()));
+    cells.add(cellId);
+  }
+
+  updateDisplayElsewhere(displayId: string, content: Record<string, unknown>, exceptCellId: string): void {
+    const data = (content.data ?? {}) as Record<string, unknown>;
+    const metadata = (content.metadata ?? {}) as Record<string, unknown>;
+    for (const cellId of this.displays.get(displayId) ?? []) {
+      if (cellId === exceptCellId) continue;
+      const live = this.running?.cellId === cellId ? this.running : undefined;
+      if (live) live.updateDisplay(displayId, data, metadata);
+      else this.updateStoredDisplay(cellId, displayId, data, metadata);
+    }
+  }
+
+  // -- kernel events (RoomKernelHost) -----------------------------------------------------------
+
+  statusChanged(status: KernelStatus): void {
+    this.broadcast(this.kernelStatusEvent(status));
+  }
+
+  iopub(message: JupyterMessage): void {
+    const parentId = message.parent_header.msg_id;
+    const running = this.running;
+    const msgType = message.header.msg_type;
+    if (msgType === "comm_open" || msgType === "comm_msg" || msgType === "comm_close") {
+      this.broadcast(this.comms.fromKernel(msgType, message.content));
+      return;
+    }
+    if (running && parentId !== undefined && parentId === running.msgId) running.handleIopub(message);
+  }
+
+  stdin(message: JupyterMessage): void {
+    if (message.header.msg_type !== "input_request") return;
+    this.pendingInput = message;
+    this.broadcast({
+      event: "input_request",
+      execution_id: this.running?.executionId ?? null,
+      prompt: typeof message.content.prompt === "string" ? message.content.prompt : "",
+      password: message.content.password === true,
+    });
+  }
+
+  died(message: string): void {
+    this.broadcast({ event: "kernel_error", message });
+    this.abandonExecutions("KERNEL_DIED", message);
+  }
+
+  /** Shuts the kernel down, ends executions, saves the document. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.abandonExecutions("CLOSED", "The daemon is shutting down");
+    await this.kernel.shutdown();
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.save();
+    this.document.dispose();
+  }
+
+  // -- internals -------------------------------------------------------------------------------
+
+  private launchRequest(kernelType: string, envSource: string): KernelLaunchRequest {
+    return {
+      kernelType,
+      envSource,
+      notebookPath: this.notebookPath,
+      metadata: readAllNotebookMetadata(this.document.doc),
+      onProgress: (p) =>
+        this.broadcast({ event: "env_progress", phase: p.phase, package: p.package ?? null, fraction: p.fraction ?? null, message: p.message ?? null }),
+    };
+  }
+
+  private requireKernel() {
+    const kernel = this.kernel.kernel;
+    if (!kernel) throw new RuntimedError("KERNEL_NOT_RUNNING", "No kernel is running in this notebook; start one with startKernel()");
+    return kernel;
+  }
+
+  private async enqueue(cellId: string, executionId: string, heads: string[]): Promise<ResponseData["execute_cell"]> {
+    await this.document.awaitHeads(heads);
+    const index = findCellIndex(this.document.doc, cellId);
+    if (index < 0) throw cellNotFound(cellId, this.notebookId);
+    const cellType = readCellAt(this.document.doc, index).cellType;
+    if (cellType !== "code") throw new RuntimedError("BAD_REQUEST", `Cell ${cellId} is a ${cellType} cell; only code cells execute`);
+    if (this.running?.executionId === executionId || this.queued.some((e) => e.executionId === executionId)) {
+      throw new RuntimedError("BAD_REQUEST", `Execution ${executionId} is already queued`);
+    }
+    const execution = new Execution({ execution_id: executionId, cell_id: cellId }, this);
+    this.queued.push(execution);
+    const position = this.queued.length - (this.running ? 0 : 1);
+    this.broadcast({ event: "execution_queued", execution_id: executionId, cell_id: cellId });
+    this.broadcastQueue();
+    queueMicrotask(() => this.pump());
+    return { execution_id: executionId, position };
+  }
+
+  private async cancel(executionId: string): Promise<"queued" | "running" | "none"> {
+    const index = this.queued.findIndex((e) => e.executionId === executionId);
+    if (index >= 0) {
+      const [execution] = this.queued.splice(index, 1);
+      execution!.fail("CANCELLED", "Cancelled before it ran");
+      this.broadcastQueue();
+      return "queued";
+    }
+    if (this.running?.executionId === executionId && this.kernel.kernel) {
+      await this.kernel.interrupt();
+      return "running";
+    }
+    return "none";
+  }
+
+  private pump(): void {
+    if (this.pumping || this.closed) return;
+    this.pumping = true;
+    void this.drain().finally(() => {
+      this.pumping = false;
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.closed && this.queued.length > 0) {
+      const execution = this.queued.shift()!;
+      this.running = execution;
+      this.broadcastQueue();
+      try {
+        const { kernel } = await this.kernel.ensure(this.launchRequest(DEFAULT_KERNEL.kernelType, DEFAULT_KERNEL.envSource));
+        const index = findCellIndex(this.document.doc, execution.cellId);
+        if (index < 0) {
+          execution.fail("CELL_NOT_FOUND", `Cell ${execution.cellId} was deleted before it ran`);
+        } else if (!execution.isFinished) {
+          execution.start(kernel, readCellAt(this.document.doc, index).source);
+        }
+      } catch (error) {
+        const failure = error instanceof RuntimedError ? error : new RuntimedError("KERNEL_FAILED", String(error));
+        execution.fail(failure.code, failure.message);
+      }
+      await execution.done;
+      this.running = undefined;
+      this.pendingInput = undefined;
+      this.broadcastQueue();
+    }
+  }
+
+  private abandonExecutions(code: "KERNEL_DIED" | "CLOSED", message: string): void {
+    const queued = this.queued;
+    this.queued = [];
+    this.running?.fail(code, message);
+    for (const execution of queued) execution.fail(code, `Not run: ${message}`);
+    if (queued.length > 0) this.broadcastQueue();
+  }
+
+  private updateStoredDisplay(cellId: string, displayId: string, data: Record<string, unknown>, metadata: Record<string, unknown>): void {
+    void cellId;
+    void displayId;
+    void data;
+    void metadata;
+  }
+
+  private queueState(): QueueState {
+    return {
+      executing: this.running ? { execution_id: this.running.executionId, cell_id: this.running.cellId } : null,
+      queued: this.queued.map((e) => ({ execution_id: e.executionId, cell_id: e.cellId })),
+    };
+  }
+
+  private broadcastQueue(): void {
+    this.broadcast({ event: "queue_changed", ...this.queueState() });
+  }
+
+  private kernelStatusEvent(status: KernelStatus = this.kernel.kernelStatus): Broadcast {
+    return { event: "kernel_status", status, kernel_type: this.kernel.kernelType, env_source: this.kernel.envSource };
+  }
+
+  private scheduleSave(): void {
+    if (this.saveTimer || this.closed) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      this.save();
+    }, this.options.saveDelayMs ?? 500);
+  }
+
+  /** Writes the document to disk now. */
+  save(): void {
+    try {
+      this.options.store.save(this.notebookId, this.document.doc);
+    } catch (error) {
+      this.options.logger.error("could not save room", { notebook_id: this.notebookId, error: (error as Error).message });
+    }
+  }
+}
+
+type RoomKernelType = import("./room-kernel").RoomKernel;

@@ -1,0 +1,67 @@
+import { RuntimedError } from "../protocol/errors";
+import type { EnvBackend, EnvProgress, EnvSpec, PythonEnv } from "./backend";
+import { parseInstallerLine } from "./progress";
+import { envPython, installerEnv, remaining } from "./python";
+import { failureExcerpt, runCommand } from "./run";
+import { which } from "./which";
+
+/** Options for the uv backend. */
+export interface UvBackendOptions {
+  /** The `uv` executable; default: `uv` on PATH. */
+  uv?: string;
+  /** Limit for one whole build, after which everything it started is killed; default 10 min. */
+  timeoutMs?: number;
+}
+
+/**
+ * Builds environments with uv: `uv venv <dir> [--python <version>]`, then
+ * `uv pip install --python <dir>/bin/python ipykernel <deps>`.
+ */
+export class UvBackend implements EnvBackend {
+  readonly name = "uv" as const;
+
+  constructor(private readonly options: UvBackendOptions = {}) {}
+
+  /** True when `uv` is on PATH (or the configured executable exists). */
+  async available(): Promise<boolean> {
+    return (await this.executable()) !== undefined;
+  }
+
+  async create(
+    dir: string,
+    spec: EnvSpec,
+    onProgress: (progress: EnvProgress) => void = () => {},
+    signal?: AbortSignal,
+  ): Promise<PythonEnv> {
+    const uv = await this.executable();
+    if (uv === undefined) throw new RuntimedError("ENV_FAILED", "uv is not installed (see https://docs.astral.sh/uv/)");
+    const deadline = Date.now() + (this.options.timeoutMs ?? 600_000);
+    const run = async (args: string[], what: string) => {
+      const result = await runCommand(uv, args, {
+        env: installerEnv({ UV_NO_PROGRESS: "1" }),
+        timeoutMs: remaining(deadline),
+        signal,
+        onLine: (line) => {
+          const progress = parseInstallerLine(line);
+          if (progress) onProgress(progress);
+        },
+      });
+      if (result.code !== 0) {
+        throw new RuntimedError("ENV_FAILED", `${what} failed (exit ${result.code}) in ${dir}:\n${failureExcerpt(result.tail)}`);
+      }
+    };
+
+    onProgress({ phase: "creating", fraction: 0, message: "Creating environment with uv" });
+    await run(["venv", dir, ...(spec.python !== undefined ? ["--python", spec.python] : [])], "uv venv");
+    const python = envPython(dir);
+    const packages = ["ipykernel", ...spec.dependencies, ...(spec.pipDependencies ?? [])];
+    onProgress({ phase: "installing", message: `Installing ${packages.join(", ")}` });
+    await run(["pip", "install", "--python", python, ...packages], `uv pip install ${packages.join(" ")}`);
+    onProgress({ phase: "ready", fraction: 1 });
+    return { python, dir, backend: this.name };
+  }
+
+  private async executable(): Promise<string | undefined> {
+    return this.options.uv ?? (await which("uv"));
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * runtimed: drive Jupyter kernels through shared, live notebooks.
+ *
+ * ```ts
+ * await using session = new Session({ notebookId: "demo" });
+ * const result = await session.run("print('hello')");
+ * ```
+ */
+export { Session, type SessionOptions, type StartKernelOptions, type ExecuteOptions } from "./session/session";
+export * from "./session/operators";
+export type {
+  Cell,
+  CellType,
+  ConnectionState,
+  DocumentPatch,
+  ExecutionError,
+  ExecutionEvent,
+  ExecutionResult,
+  KernelStatus,
+  Output,
+  QueueState,
+  RoomEvent,
+  QueuedEvent,
+  StartedEvent,
+  OutputEvent,
+  ClearedEvent,
+  InputRequestEvent,
+  ResultEvent,
+} from "./session/types";
+export { RuntimedError, type RuntimedErrorCode } from "./protocol/errors";
+export { PROTOCOL_VERSION } from "./protocol/messages";
+export { defaultCacheDir, defaultSocketPath } from "./protocol/paths";
+export { Daemon, type DaemonOptions } from "./daemon/daemon";
+export { DaemonClient, type DaemonClientOptions, type DaemonStatusReport, type RoomListing } from "./transport/daemon-client";

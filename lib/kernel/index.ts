@@ -1,0 +1,24 @@
+/** Jupyter kernels: wire protocol over ZeroMQ, kernelspecs, launch and lifecycle. */
+export { Kernel, type ExecuteOptions, type KernelExit, type KernelLaunchOptions, type RequestChannel } from "./kernel";
+export { DEFAULT_HEARTBEAT, type HeartbeatOptions } from "./heartbeat";
+export {
+  canImportIpykernel,
+  findIpykernelPython,
+  findKernelSpec,
+  findKernelSpecs,
+  jupyterDataDirs,
+  parseKernelSpec,
+  pythonKernelSpec,
+  type KernelSpec,
+} from "./kernelspec";
+export { endpoint, findFreePorts, writeConnectionFile, type ConnectionFile, type ConnectionInfo } from "./connection-file";
+export {
+  createMessage,
+  deserialize,
+  serialize,
+  PROTOCOL_VERSION,
+  WireError,
+  type JupyterHeader,
+  type JupyterMessage,
+  type SigningKey,
+} from "./wire";

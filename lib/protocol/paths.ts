@@ -1,0 +1,43 @@
+/**
+ * Where a daemon lives on disk (DESIGN.md "Processes and paths"). Shared by the daemon, which
+ * creates these, and clients, which find the daemon through them.
+ */
+import * as os from "node:os";
+import * as path from "node:path";
+
+/** `$RUNTIMED_CACHE_DIR`, else `$XDG_CACHE_HOME/runtimed`, else `~/.cache/runtimed`. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.RUNTIMED_CACHE_DIR) return path.resolve(env.RUNTIMED_CACHE_DIR);
+  if (env.XDG_CACHE_HOME) return path.join(path.resolve(env.XDG_CACHE_HOME), "runtimed");
+  return path.join(os.homedir(), ".cache", "runtimed");
+}
+
+/** `$RUNTIMED_SOCKET_PATH`, else `<cache>/runtimed.sock`. */
+export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.RUNTIMED_SOCKET_PATH) return path.resolve(env.RUNTIMED_SOCKET_PATH);
+  return path.join(defaultCacheDir(env), "runtimed.sock");
+}
+
+/** The files a daemon keeps in its cache directory. */
+export function daemonFiles(cacheDir: string) {
+  return {
+    cacheDir,
+    info: path.join(cacheDir, "daemon.json"),
+    lock: path.join(cacheDir, "daemon.lock"),
+    log: path.join(cacheDir, "daemon.log"),
+    notebookDocs: path.join(cacheDir, "notebook-docs"),
+    blobs: path.join(cacheDir, "blobs"),
+    envs: path.join(cacheDir, "envs"),
+    kernels: path.join(cacheDir, "kernels"),
+  };
+}
+
+/** What `daemon.json` advertises. */
+export interface DaemonInfo {
+  endpoint: string;
+  pid: number;
+  version: string;
+  protocol: number;
+  started_at: string;
+  blob_port: number | null;
+}

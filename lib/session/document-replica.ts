@@ -1,0 +1,100 @@
+import * as Automerge from "@automerge/automerge";
+import { Subject, type Observable } from "rxjs";
+import { createNotebookDoc, type NotebookDoc } from "../notebook/schema";
+import type { DocumentPatch } from "./types";
+
+/**
+ * A client's copy of the notebook document and its half of the Automerge sync protocol.
+ * Local changes apply at once (local-first) and are offered to the daemon immediately.
+ */
+export class DocumentReplica {
+  private current: Automerge.Doc<NotebookDoc> = createNotebookDoc();
+  private syncState = Automerge.initSyncState();
+  private send: ((message: Uint8Array) => void) | undefined;
+  private readonly patchesSubject = new Subject<DocumentPatch>();
+  private headsWaiters: { heads: string[]; resolve: () => void }[] = [];
+
+  /** Every change, with its patches and whether it was made here or came from elsewhere. */
+  readonly patches$: Observable<DocumentPatch> = this.patchesSubject.asObservable();
+
+  get doc(): Automerge.Doc<NotebookDoc> {
+    return this.current;
+  }
+
+  get heads(): string[] {
+    return Automerge.getHeads(this.current);
+  }
+
+  /** Starts syncing over a new connection (after connect or reconnect). */
+  attach(send: (message: Uint8Array) => void): void {
+    this.send = send;
+    this.syncState = Automerge.initSyncState();
+    this.flushSync();
+  }
+
+  /** Stops syncing; local changes keep applying and are sent after the next attach. */
+  detach(): void {
+    this.send = undefined;
+  }
+
+  /** Makes a local change. */
+  change(description: string, mutate: (draft: NotebookDoc) => void): void {
+    let patches: Automerge.Patch[] = [];
+    this.current = Automerge.change(
+      this.current,
+      { message: description, patchCallback: (p) => void (patches = p) },
+      mutate,
+    );
+    if (patches.length > 0) this.patchesSubject.next({ origin: "local", patches });
+    this.flushSync();
+  }
+
+  /** Applies a sync message from the daemon. */
+  receive(message: Uint8Array): void {
+    let patches: Automerge.Patch[] = [];
+    [this.current, this.syncState] = Automerge.receiveSyncMessage(this.current, this.syncState, message, {
+      patchCallback: (p) => void (patches = patches.concat(p)),
+    });
+    if (patches.length > 0) this.patchesSubject.next({ origin: "remote", patches });
+    this.flushSync();
+    this.checkWaiters();
+  }
+
+  /** Resolves once this replica contains `heads` (e.g. the daemon's heads at connect). */
+  whenHasHeads(heads: string[]): Promise<void> {
+    if (this.hasHeads(heads)) return Promise.resolve();
+    return new Promise((resolve) => this.headsWaiters.push({ heads, resolve }));
+  }
+
+  complete(): void {
+    this.patchesSubject.complete();
+  }
+
+  private hasHeads(heads: string[]): boolean {
+    try {
+      return Automerge.hasHeads(this.current, heads);
+    } catch {
+      return false;
+    }
+  }
+
+  private checkWaiters(): void {
+    if (this.headsWaiters.length === 0) return;
+    const waiting = this.headsWaiters;
+    this.headsWaiters = [];
+    for (const waiter of waiting) {
+      if (this.hasHeads(waiter.heads)) waiter.resolve();
+      else this.headsWaiters.push(waiter);
+    }
+  }
+
+  private flushSync(): void {
+    if (!this.send) return;
+    for (;;) {
+      const [state, message]: [Automerge.SyncState, Uint8Array | null] = Automerge.generateSyncMessage(this.current, this.syncState);
+      this.syncState = state;
+      if (!message) return;
+      this.send(message);
+    }
+  }
+}

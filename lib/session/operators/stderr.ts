@@ -1,0 +1,14 @@
+import type { OperatorFunction } from "rxjs";
+import type { ExecutionEvent } from "../types";
+import { streamText } from "./stream-text";
+
+/**
+ * Emits the text an execution writes to stderr, chunk by chunk as it arrives.
+ *
+ * ```ts
+ * session.execute(id).pipe(stderr()).subscribe((text) => process.stderr.write(text));
+ * ```
+ */
+export function stderr(): OperatorFunction<ExecutionEvent, string> {
+  return streamText("stderr");
+}

@@ -1,0 +1,467 @@
+import { randomUUID } from "node:crypto";
+import {
+  BehaviorSubject,
+  Observable,
+  Subject,
+  distinctUntilChanged,
+  lastValueFrom,
+  map,
+  shareReplay,
+  startWith,
+  takeUntil,
+  takeWhile,
+  type Subscription,
+} from "rxjs";
+import {
+  checkCellType,
+  insertCell,
+  newCellId,
+  readCell,
+  readCells,
+  readNotebookMetadata,
+  removeCell,
+  requireCellIndex,
+  setCellSource,
+  setNotebookMetadata,
+  type CellSnapshot,
+} from "../notebook";
+import { RuntimedError } from "../protocol/errors";
+import { PROTOCOL_VERSION, type RequestBody, type ResponseData } from "../protocol/messages";
+import { defaultCacheDir, defaultSocketPath } from "../protocol/paths";
+import { connectToDaemon } from "../transport/connect";
+import type { DaemonConnection } from "../transport/daemon-connection";
+import { DocumentReplica } from "./document-replica";
+import { executionObservable } from "./execute";
+import { toResult } from "./operators/to-result";
+import { decodeOutput, toRoomEvent } from "./room-events";
+import type {
+  Cell,
+  CellType,
+  ConnectionState,
+  DocumentPatch,
+  ExecutionEvent,
+  ExecutionResult,
+  KernelStatus,
+  Output,
+  QueueState,
+  RoomEvent,
+} from "./types";
+
+/** How to reach the daemon and which notebook to join. */
+export interface SessionOptions {
+  /** The notebook (room) to join; a random id when absent. Same id, same document and kernel. */
+  notebookId?: string;
+  /** The daemon's socket (default `RUNTIMED_SOCKET_PATH`, else `<cache>/runtimed.sock`). */
+  socketPath?: string;
+  /** Cache dir of a daemon started on demand (default `RUNTIMED_CACHE_DIR`, else the XDG cache). */
+  cacheDir?: string;
+  /** Start a daemon when none answers (default true). */
+  autoStart?: boolean;
+  /** Reconnect (and restart the daemon when `autoStart`) after the connection drops (default true). */
+  reconnect?: boolean;
+}
+
+export interface StartKernelOptions {
+  /** "python", "deno" or any installed kernelspec name (default "python"). */
+  kernelType?: string;
+  /** "auto" (default), "uv:prewarmed", "conda:prewarmed", ... */
+  envSource?: string;
+  /** The notebook's path on disk, for project-file detection. */
+  notebookPath?: string;
+}
+
+export interface ExecuteOptions {
+  /** Give up after this long: the execution is cancelled and the call fails with TIMEOUT (default 60). */
+  timeoutSecs?: number;
+}
+
+const INITIAL_SYNC_TIMEOUT_MS = 10_000;
+
+/**
+ * A client of one notebook room: local-first document operations, kernel control, and every
+ * piece of room state as an observable. Executions are cold observables; promise helpers sit on top.
+ */
+export class Session implements AsyncDisposable {
+  readonly notebookId: string;
+  private readonly socketPath: string;
+  private readonly replica = new DocumentReplica();
+  private connection: DaemonConnection | undefined;
+  private connecting: Promise<void> | undefined;
+  private connectionSubscriptions: Subscription[] = [];
+  private closed = false;
+
+  private readonly kernelStatusSubject = new BehaviorSubject<KernelStatus>("not_started");
+  private readonly queueStateSubject = new BehaviorSubject<QueueState>({ executing: null, queued: [] });
+  private readonly connectionSubject = new BehaviorSubject<ConnectionState>("disconnected");
+  private readonly eventsSubject = new Subject<RoomEvent>();
+  private readonly closing = new Subject<void>();
+  private currentEnvSource: string | null = null;
+  private currentKernelType: string | null = null;
+
+  /** Every document change, local or remote, with its origin. */
+  readonly patches$: Observable<DocumentPatch>;
+  /** The cell list; re-emitted only when it changes. Late subscribers get the current list. */
+  readonly cells$: Observable<Cell[]>;
+  /** Kernel status of the room. */
+  readonly kernelStatus$: Observable<KernelStatus> = this.kernelStatusSubject.pipe(distinctUntilChanged());
+  /** What is running and waiting in the room. */
+  readonly queueState$: Observable<QueueState> = this.queueStateSubject.asObservable();
+  /** Connection to the daemon. */
+  readonly connection$: Observable<ConnectionState> = this.connectionSubject.pipe(distinctUntilChanged());
+  /** Every broadcast of the room (this client's executions and everyone else's). */
+  readonly events$: Observable<RoomEvent> = this.eventsSubject.asObservable();
+
+  constructor(private readonly options: SessionOptions = {}) {
+    this.notebookId = options.notebookId ?? `session-${randomUUID()}`;
+    this.socketPath = options.socketPath ?? defaultSocketPath();
+    this.patches$ = this.replica.patches$;
+    this.cells$ = this.replica.patches$.pipe(
+      startWith(null),
+      map(() => this.getCells()),
+      distinctUntilChanged((a, b) => JSON.stringify(a) === JSON.stringify(b)),
+      takeUntil(this.closing),
+      shareReplay({ bufferSize: 1, refCount: true }),
+    );
+  }
+
+  // -- properties ------------------------------------------------------------------------------
+
+  get isConnected(): boolean {
+    return this.connectionSubject.value === "connected";
+  }
+
+  /** Whether the room has a running kernel. */
+  get kernelStarted(): boolean {
+    const status = this.kernelStatusSubject.value;
+    return status === "idle" || status === "busy" || status === "starting" || status === "restarting";
+  }
+
+  /** The environment the room's kernel runs in (e.g. "venv:prewarmed", "deno"), if any. */
+  get envSource(): string | null {
+    return this.kernelStarted ? this.currentEnvSource : null;
+  }
+
+  /** The room's kernel type ("python", "deno", a kernelspec name), if a kernel runs. */
+  get kernelType(): string | null {
+    return this.kernelStarted ? this.currentKernelType : null;
+  }
+
+  // -- connection ------------------------------------------------------------------------------
+
+  /** Connects (starting the daemon when needed) and resolves after the first full sync. */
+  connect(): Promise<void> {
+    if (this.closed) return Promise.reject(new RuntimedError("CLOSED", "This session is closed"));
+    if (this.connection?.isOpen) return Promise.resolve();
+    this.connecting ??= this.open("connecting").finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  /** Resolves once the daemon holds every change made here so far. */
+  async flush(): Promise<void> {
+    await this.request({ action: "await_heads", heads: this.replica.heads });
+  }
+
+  /**
+   * Leaves the room. Like runtimed's context manager it shuts the kernel down, unless another
+   * client is still in the room (their work would die with it); pass `shutdownKernel` to decide.
+   */
+  async close(options: { shutdownKernel?: boolean } = {}): Promise<void> {
+    if (this.closed) return;
+    try {
+      if (this.connection?.isOpen) {
+        await this.flush();
+        let shutdown = options.shutdownKernel;
+        if (shutdown === undefined) shutdown = this.kernelStarted && (await this.request({ action: "room_info" })).clients <= 1;
+        if (shutdown) await this.request({ action: "shutdown_kernel" });
+      }
+    } finally {
+      this.closed = true;
+      this.teardownConnection();
+      this.connection?.close();
+      this.connection = undefined;
+      this.connectionSubject.next("closed");
+      this.closing.next();
+      this.closing.complete();
+      for (const subject of [this.kernelStatusSubject, this.queueStateSubject, this.connectionSubject, this.eventsSubject]) {
+        (subject as Subject<unknown>).complete();
+      }
+      this.replica.complete();
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // -- kernel ----------------------------------------------------------------------------------
+
+  /** Starts the room's kernel; returns at once when one already runs. */
+  async startKernel(options: StartKernelOptions = {}): Promise<void> {
+    const response = await this.request({
+      action: "launch_kernel",
+      kernel_type: options.kernelType ?? "python",
+      env_source: options.envSource ?? "auto",
+      notebook_path: options.notebookPath,
+    });
+    this.currentKernelType = response.kernel_type;
+    this.currentEnvSource = response.env_source;
+    if (!this.kernelStarted) this.kernelStatusSubject.next("idle");
+  }
+
+  async interrupt(): Promise<void> {
+    await this.request({ action: "interrupt" });
+  }
+
+  /** Restarts the kernel: same document, fresh interpreter, execution count from 1. */
+  async restartKernel(): Promise<void> {
+    const response = await this.request({ action: "restart_kernel" });
+    this.currentKernelType = response.kernel_type;
+    this.currentEnvSource = response.env_source;
+  }
+
+  async shutdownKernel(): Promise<void> {
+    await this.request({ action: "shutdown_kernel" });
+  }
+
+  /** The kernel's state, type, environment and language info. */
+  async kernelInfo(): Promise<ResponseData["get_kernel_info"]> {
+    return this.request({ action: "get_kernel_info" });
+  }
+
+  /** Completions at `cursorPos` in `code`. */
+  async complete(code: string, cursorPos: number = code.length): Promise<{ matches: string[]; cursorStart: number; cursorEnd: number }> {
+    const reply = await this.request({ action: "complete", code, cursor_pos: cursorPos });
+    return { matches: reply.matches, cursorStart: reply.cursor_start, cursorEnd: reply.cursor_end };
+  }
+
+  /** The kernel's input history (most recent `n`, or matching a glob `pattern`). */
+  async history(options: { n?: number; pattern?: string } = {}): Promise<{ session: number; line: number; source: string }[]> {
+    const reply = await this.request({ action: "history", n: options.n, pattern: options.pattern });
+    return reply.history.map(([session, line, source]) => ({ session, line, source }));
+  }
+
+  /** Answers the kernel's pending `input()` prompt. */
+  async sendInput(value: string): Promise<void> {
+    await this.request({ action: "send_input", value });
+  }
+
+  /** Sends a comm message (ipywidgets protocol) to the kernel. */
+  async sendComm(msgType: "comm_open" | "comm_msg" | "comm_close", content: Record<string, unknown>): Promise<void> {
+    await this.request({ action: "send_comm", msg_type: msgType, content });
+  }
+
+  // -- document --------------------------------------------------------------------------------
+
+  /** Adds a cell (synchronously, local-first) and returns its id, `cell-<uuid>`. */
+  createCell(source = "", options: { cellType?: CellType; index?: number } = {}): string {
+    const cellType = checkCellType(options.cellType ?? "code");
+    const id = newCellId();
+    this.replica.change(`create ${id}`, (draft) => void insertCell(draft, { id, cellType, source }, options.index ?? undefined));
+    return id;
+  }
+
+  setSource(cellId: string, source: string): void {
+    const index = requireCellIndex(this.replica.doc, cellId, this.notebookId);
+    this.replica.change(`edit ${cellId}`, (draft) => setCellSource(draft, index, source));
+  }
+
+  /** One cell; CELL_NOT_FOUND when there is none with this id. */
+  getCell(cellId: string): Cell {
+    const cell = readCell(this.replica.doc, cellId);
+    if (!cell) throw new RuntimedError("CELL_NOT_FOUND", `No cell ${cellId} in notebook ${this.notebookId}`);
+    return toCell(cell);
+  }
+
+  getCells(): Cell[] {
+    return readCells(this.replica.doc).map(toCell);
+  }
+
+  deleteCell(cellId: string): void {
+    const index = requireCellIndex(this.replica.doc, cellId, this.notebookId);
+    this.replica.change(`delete ${cellId}`, (draft) => removeCell(draft, index));
+  }
+
+  /** Sets a notebook metadata value (a string; JSON by convention). */
+  setMetadata(key: string, value: string): void {
+    if (typeof value !== "string") throw new RuntimedError("BAD_REQUEST", `Metadata values are strings (JSON by convention); got ${typeof value} for ${key}`);
+    this.replica.change(`metadata ${key}`, (draft) => setNotebookMetadata(draft, key, value));
+  }
+
+  getMetadata(key: string): string | undefined {
+    return readNotebookMetadata(this.replica.doc, key);
+  }
+
+  /** One cell, live; completes when the cell is deleted. */
+  cell$(cellId: string): Observable<Cell> {
+    return this.cells$.pipe(
+      map((cells) => cells.find((cell) => cell.id === cellId)),
+      takeWhile((cell): cell is Cell => cell !== undefined),
+      distinctUntilChanged((a, b) => JSON.stringify(a) === JSON.stringify(b)),
+    );
+  }
+
+  /**
+   * The outputs of one cell, live: from the document, and from the room's broadcasts while
+   * the cell runs (so they arrive before the daemon's coalesced document writes).
+   */
+  outputs$(cellId: string): Observable<Output[]> {
+    return new Observable<Output[]>((subscriber) => {
+      let live: Output[] | null = null;
+      const fromDocument = () => readCell(this.replica.doc, cellId)?.outputs.map(decodeOutput) ?? [];
+      const emit = () => subscriber.next(live ? live.filter((o) => o !== undefined) : fromDocument());
+      emit();
+      const subscriptions = [
+        this.replica.patches$.subscribe({ next: () => live === null && emit(), complete: () => subscriber.complete() }),
+        this.eventsSubject.subscribe((event) => {
+          if (!("cellId" in event) || event.cellId !== cellId) return;
+          if (event.type === "execution_started") live = [];
+          else if (event.type === "output" && live) live[event.index] = event.output;
+          else if (event.type === "display_update" && live) live[event.index] = event.output;
+          else if (event.type === "clear_outputs") live = live ? [] : null;
+          else if (event.type === "execution_done") live = null;
+          else return;
+          emit();
+        }),
+      ];
+      return () => subscriptions.forEach((subscription) => subscription.unsubscribe());
+    }).pipe(distinctUntilChanged((a, b) => JSON.stringify(a) === JSON.stringify(b)));
+  }
+
+  // -- execution -------------------------------------------------------------------------------
+
+  /**
+   * Executes a cell: a cold observable of its events (queued, started, output..., result).
+   * Nothing is sent before subscribe; unsubscribing before the result cancels the execution.
+   */
+  execute(cellId: string, options: ExecuteOptions = {}): Observable<ExecutionEvent> {
+    return executionObservable(this.executionContext(), cellId, { ...options, cancelOnUnsubscribe: true });
+  }
+
+  /** Like `execute`, but unsubscribing only stops watching; the execution goes on. */
+  queue(cellId: string, options: ExecuteOptions = {}): Observable<ExecutionEvent> {
+    return executionObservable(this.executionContext(), cellId, { ...options, cancelOnUnsubscribe: false });
+  }
+
+  /** Executes a cell and resolves with its result (starting the kernel if needed). */
+  executeCell(cellId: string, options: ExecuteOptions = {}): Promise<ExecutionResult> {
+    return lastValueFrom(this.execute(cellId, options).pipe(toResult()));
+  }
+
+  /** Creates a cell with `code` and executes it. */
+  run(code: string, options: ExecuteOptions = {}): Promise<ExecutionResult> {
+    return this.executeCell(this.createCell(code), options);
+  }
+
+  /** Queues a cell and resolves with its execution id once the daemon has queued it. */
+  async queueCell(cellId: string): Promise<string> {
+    const executionId = randomUUID();
+    await this.connect();
+    await this.request({ action: "execute_cell", cell_id: cellId, execution_id: executionId, heads: this.replica.heads });
+    return executionId;
+  }
+
+  // -- internals -------------------------------------------------------------------------------
+
+  /** Sends a request, connecting first when needed. */
+  async request<A extends RequestBody["action"]>(body: Extract<RequestBody, { action: A }>): Promise<ResponseData[A]> {
+    await this.connect();
+    const connection = this.connection;
+    if (!connection) throw new RuntimedError("NOT_CONNECTED", `Session ${this.notebookId} is not connected to the daemon`);
+    return connection.request(body);
+  }
+
+  private executionContext() {
+    return {
+      events$: this.eventsSubject.asObservable(),
+      heads: () => this.replica.heads,
+      request: <A extends RequestBody["action"]>(body: Extract<RequestBody, { action: A }>) => this.request(body),
+    };
+  }
+
+  private async open(state: "connecting" | "reconnecting"): Promise<void> {
+    this.connectionSubject.next(state);
+    const connection = await connectToDaemon(
+      { socketPath: this.socketPath, cacheDir: this.options.cacheDir ?? defaultCacheDir(), autoStart: this.options.autoStart },
+      { channel: "notebook_sync", notebook_id: this.notebookId, protocol: PROTOCOL_VERSION },
+    ).catch((error: unknown) => {
+      this.connectionSubject.next("disconnected");
+      throw error;
+    });
+    if (this.closed) {
+      connection.close();
+      throw new RuntimedError("CLOSED", "This session was closed while connecting");
+    }
+    this.teardownConnection();
+    this.connection = connection;
+    this.connectionSubscriptions = [
+      connection.sync$.subscribe((message) => this.replica.receive(message)),
+      connection.broadcasts$.subscribe((message) => this.receiveBroadcast(toRoomEvent(message))),
+      connection.closed$.subscribe((error) => this.disconnected(connection, error)),
+    ];
+    this.replica.attach((message) => connection.sendSync(message));
+    await withTimeout(
+      this.replica.whenHasHeads(connection.initialHeads),
+      INITIAL_SYNC_TIMEOUT_MS,
+      () => new RuntimedError("TIMEOUT", `The first sync of notebook ${this.notebookId} did not finish within ${INITIAL_SYNC_TIMEOUT_MS} ms`),
+    );
+    this.connectionSubject.next("connected");
+  }
+
+  private receiveBroadcast(event: RoomEvent): void {
+    if (event.type === "kernel_status") {
+      if (event.envSource !== null) this.currentEnvSource = event.envSource;
+      if (event.kernelType !== null) this.currentKernelType = event.kernelType;
+      this.kernelStatusSubject.next(event.status);
+    } else if (event.type === "queue_changed") {
+      this.queueStateSubject.next({ executing: event.executing, queued: event.queued });
+    }
+    this.eventsSubject.next(event);
+  }
+
+  private disconnected(connection: DaemonConnection, error: RuntimedError | null): void {
+    if (this.connection !== connection) return;
+    this.replica.detach();
+    this.connection = undefined;
+    if (this.closed || error === null) return;
+    if (this.options.reconnect === false) {
+      this.connectionSubject.next("disconnected");
+      return;
+    }
+    void this.reconnect();
+  }
+
+  private async reconnect(): Promise<void> {
+    let delay = 100;
+    while (!this.closed) {
+      try {
+        this.connecting ??= this.open("reconnecting").finally(() => (this.connecting = undefined));
+        await this.connecting;
+        return;
+      } catch {
+        if (this.closed) return;
+        this.connectionSubject.next("reconnecting");
+        await new Promise((resolve) => setTimeout(resolve, delay).unref());
+        delay = Math.min(delay * 2, 2000);
+      }
+    }
+  }
+
+  private teardownConnection(): void {
+    for (const subscription of this.connectionSubscriptions) subscription.unsubscribe();
+    this.connectionSubscriptions = [];
+  }
+}
+
+function toCell(cell: CellSnapshot): Cell {
+  return { ...cell, outputs: cell.outputs.map(decodeOutput) };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(error()), ms);
+    }),
+  ]);
+}

@@ -1,0 +1,49 @@
+import { RuntimedError } from "../protocol/errors";
+import type { Handshake } from "../protocol/messages";
+import { isAlive, spawnDaemon, startFailed, takeStartError } from "./autostart";
+import { DaemonConnection } from "./daemon-connection";
+
+/** Where to find (or start) the daemon. */
+export interface DaemonAddress {
+  socketPath: string;
+  /** Cache dir for a daemon started on demand (default: the environment's). */
+  cacheDir?: string;
+  /** Start a daemon when nothing answers (default true). */
+  autoStart?: boolean;
+  /** How long to wait for a started daemon (default 30 s). */
+  startTimeoutMs?: number;
+}
+
+const RETRY_MS = 50;
+
+/**
+ * Opens a connection, starting a detached daemon first when nothing answers and `autoStart`
+ * allows it. Concurrent callers may both spawn one; the daemon lock keeps exactly one.
+ */
+export async function connectToDaemon(address: DaemonAddress, handshake: Handshake): Promise<DaemonConnection> {
+  try {
+    return await DaemonConnection.open({ socketPath: address.socketPath, handshake });
+  } catch (error) {
+    if (!(error instanceof RuntimedError) || error.code !== "DAEMON_UNAVAILABLE" || address.autoStart === false) throw error;
+  }
+  const started = spawnDaemon(address.socketPath, address.cacheDir);
+  const deadline = Date.now() + (address.startTimeoutMs ?? 30_000);
+  let lastError: RuntimedError | undefined;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+    try {
+      const connection = await DaemonConnection.open({ socketPath: address.socketPath, handshake, timeoutMs: 5000 });
+      takeStartError(started.stderrFile);
+      return connection;
+    } catch (error) {
+      lastError = error instanceof RuntimedError ? error : undefined;
+      if (lastError && lastError.code !== "DAEMON_UNAVAILABLE") throw lastError;
+    }
+    if (!isAlive(started.pid)) {
+      const detail = takeStartError(started.stderrFile);
+      // Losing the race to another starter is fine: keep waiting for the winner.
+      if (!/already serves|already answers/.test(detail)) throw startFailed(address.socketPath, detail);
+    }
+  }
+  throw startFailed(address.socketPath, lastError?.message ?? "timed out");
+}

@@ -1,0 +1,103 @@
+import { RuntimedError } from "../protocol/errors";
+import { PROTOCOL_VERSION, type DaemonStatus, type RoomSummary } from "../protocol/messages";
+import { defaultCacheDir, defaultSocketPath } from "../protocol/paths";
+import { connectToDaemon } from "./connect";
+import { DaemonConnection } from "./daemon-connection";
+
+/** How to reach a daemon for administration. */
+export interface DaemonClientOptions {
+  socketPath?: string;
+  cacheDir?: string;
+  /** Start a daemon when none answers (default false: asking about a daemon should not start one). */
+  autoStart?: boolean;
+}
+
+/** A daemon's room, in TypeScript's casing. */
+export interface RoomListing {
+  notebookId: string;
+  clients: number;
+  kernelStatus: RoomSummary["kernel_status"];
+  envSource: string | null;
+}
+
+/** What a daemon says about itself. */
+export interface DaemonStatusReport {
+  version: string;
+  protocol: number;
+  pid: number;
+  uptimeSecs: number;
+  socketPath: string;
+  cacheDir: string;
+  rooms: RoomListing[];
+  pool: DaemonStatus["pool"];
+}
+
+function toListing(room: RoomSummary): RoomListing {
+  return { notebookId: room.notebook_id, clients: room.clients, kernelStatus: room.kernel_status, envSource: room.env_source };
+}
+
+/** Administers a daemon over its pool channel: health, rooms, pool, shutdown. */
+export class DaemonClient {
+  readonly socketPath: string;
+
+  constructor(private readonly options: DaemonClientOptions = {}) {
+    this.socketPath = options.socketPath ?? defaultSocketPath();
+  }
+
+  /** True when a daemon answers at the socket. */
+  async isRunning(): Promise<boolean> {
+    try {
+      await this.ping();
+      return true;
+    } catch (error) {
+      if (error instanceof RuntimedError && error.code === "DAEMON_UNAVAILABLE") return false;
+      throw error;
+    }
+  }
+
+  /** Round-trips a ping; rejects with DAEMON_UNAVAILABLE when no daemon answers. */
+  async ping(): Promise<void> {
+    await this.withConnection((connection) => connection.request({ action: "ping" }));
+  }
+
+  async status(): Promise<DaemonStatusReport> {
+    const status = await this.withConnection((connection) => connection.request({ action: "status" }));
+    return {
+      version: status.version,
+      protocol: status.protocol,
+      pid: status.pid,
+      uptimeSecs: status.uptime_secs,
+      socketPath: status.socket_path,
+      cacheDir: status.cache_dir,
+      rooms: status.rooms.map(toListing),
+      pool: status.pool,
+    };
+  }
+
+  async listRooms(): Promise<RoomListing[]> {
+    const reply = await this.withConnection((connection) => connection.request({ action: "list_rooms" }));
+    return reply.rooms.map(toListing);
+  }
+
+  /** Discards the prewarmed environments and kernels; the pool refills in the background. */
+  async flushPool(): Promise<void> {
+    await this.withConnection((connection) => connection.request({ action: "flush_pool" }));
+  }
+
+  /** Asks the daemon to stop (kernels shut down, rooms saved). */
+  async shutdown(): Promise<void> {
+    await this.withConnection((connection) => connection.request({ action: "shutdown" }));
+  }
+
+  private async withConnection<T>(use: (connection: DaemonConnection) => Promise<T>): Promise<T> {
+    const handshake = { channel: "pool", protocol: PROTOCOL_VERSION } as const;
+    const connection = this.options.autoStart
+      ? await connectToDaemon({ socketPath: this.socketPath, cacheDir: this.options.cacheDir ?? defaultCacheDir(), autoStart: true }, handshake)
+      : await DaemonConnection.open({ socketPath: this.socketPath, handshake });
+    try {
+      return await use(connection);
+    } finally {
+      connection.close();
+    }
+  }
+}

@@ -1,0 +1,174 @@
+import * as net from "node:net";
+import { Observable, Subject } from "rxjs";
+import { decodeMessage, encodeMessage } from "../protocol/codec";
+import { RuntimedError, toRuntimedError } from "../protocol/errors";
+import { FramedSocket } from "../protocol/framed-socket";
+import {
+  FrameType,
+  PROTOCOL_VERSION,
+  decodeBroadcast,
+  decodeHandshakeReply,
+  decodeResponse,
+  type Broadcast,
+  type Handshake,
+  type RequestBody,
+  type ResponseData,
+} from "../protocol/messages";
+
+interface Pending {
+  resolve(data: unknown): void;
+  reject(error: RuntimedError): void;
+}
+
+/** Options for one connection to a daemon. */
+export interface ConnectOptions {
+  socketPath: string;
+  handshake: Handshake;
+  timeoutMs?: number;
+}
+
+/**
+ * One open connection to a daemon after a successful handshake: requests matched to their
+ * responses by id, broadcasts and Automerge sync messages as streams.
+ */
+export class DaemonConnection {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly broadcastsSubject = new Subject<Broadcast>();
+  private readonly syncSubject = new Subject<Uint8Array>();
+  private readonly closedSubject = new Subject<RuntimedError | null>();
+  private closedError: RuntimedError | null | undefined;
+
+  /** Every broadcast of the room, in arrival order. */
+  readonly broadcasts$: Observable<Broadcast> = this.broadcastsSubject.asObservable();
+  /** Automerge sync messages from the daemon. */
+  readonly sync$: Observable<Uint8Array> = this.syncSubject.asObservable();
+  /** Emits once when the connection ends (null when closed on purpose). */
+  readonly closed$: Observable<RuntimedError | null> = this.closedSubject.asObservable();
+
+  private constructor(
+    private readonly socket: FramedSocket,
+    readonly daemonVersion: string,
+    /** The daemon's document heads at handshake time (notebook_sync only). */
+    readonly initialHeads: string[],
+  ) {
+    socket.onFrame = (frame) => this.receive(frame);
+    socket.onError = (error) => this.finish(error);
+    socket.onClose = () => this.finish(new RuntimedError("DAEMON_UNAVAILABLE", "The daemon closed the connection"));
+  }
+
+  /** Connects and completes the handshake; DAEMON_UNAVAILABLE when nothing answers. */
+  static open(options: ConnectOptions): Promise<DaemonConnection> {
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    return new Promise((resolve, reject) => {
+      const raw = net.connect(options.socketPath);
+      const socket = new FramedSocket(raw);
+      let settled = false;
+      const fail = (error: RuntimedError) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        raw.destroy();
+        reject(error);
+      };
+      const timer = setTimeout(
+        () => fail(new RuntimedError("DAEMON_UNAVAILABLE", `The daemon at ${options.socketPath} did not answer the handshake within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      raw.once("error", (error: NodeJS.ErrnoException) =>
+        fail(
+          new RuntimedError(
+            "DAEMON_UNAVAILABLE",
+            `No runtimed daemon at ${options.socketPath} (${error.code ?? error.message}); start one with \`npx runtimed daemon start\``,
+          ),
+        ),
+      );
+      socket.onClose = () => fail(new RuntimedError("DAEMON_UNAVAILABLE", `The daemon at ${options.socketPath} closed the connection during the handshake`));
+      socket.onFrame = (frame) => {
+        if (settled) return;
+        try {
+          const reply = decodeHandshakeReply(decodeMessage(frame));
+          if (!reply.ok) throw RuntimedError.fromWire(reply.error);
+          if (reply.protocol !== PROTOCOL_VERSION) {
+            throw new RuntimedError(
+              "PROTOCOL",
+              `Protocol mismatch: this client speaks version ${PROTOCOL_VERSION}, the daemon (runtimed ${reply.daemon_version}) speaks version ${reply.protocol}`,
+            );
+          }
+          settled = true;
+          clearTimeout(timer);
+          raw.removeAllListeners("error");
+          raw.on("error", () => undefined);
+          resolve(new DaemonConnection(socket, reply.daemon_version, reply.heads ?? []));
+        } catch (error) {
+          fail(toRuntimedError(error, "PROTOCOL"));
+        }
+      };
+      raw.once("connect", () => socket.send(encodeMessage(options.handshake)));
+    });
+  }
+
+  get isOpen(): boolean {
+    return this.closedError === undefined;
+  }
+
+  /** Sends a request and resolves with the daemon's answer (or rejects with its error). */
+  request<A extends RequestBody["action"]>(body: Extract<RequestBody, { action: A }>): Promise<ResponseData[A]> {
+    if (this.closedError !== undefined) {
+      return Promise.reject(this.closedError ?? new RuntimedError("NOT_CONNECTED", "The connection to the daemon is closed"));
+    }
+    const id = this.nextId++;
+    return new Promise<ResponseData[A]>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (data: unknown) => void, reject });
+      this.socket.sendTyped(FrameType.Request, encodeMessage({ ...body, id }));
+    });
+  }
+
+  sendSync(message: Uint8Array): void {
+    this.socket.sendTyped(FrameType.Sync, message);
+  }
+
+  close(): void {
+    this.socket.close();
+    this.socket.socket.destroy();
+    this.finish(null);
+  }
+
+  private receive(frame: Buffer): void {
+    const type = frame[0];
+    const payload = frame.subarray(1);
+    try {
+      if (type === FrameType.Sync) return this.syncSubject.next(payload);
+      if (type === FrameType.Broadcast) return this.broadcastsSubject.next(decodeBroadcast(decodeMessage(payload)));
+      if (type === FrameType.Response) {
+        const response = decodeResponse(decodeMessage(payload));
+        const pending = this.pending.get(response.id);
+        if (!pending) {
+          // id -1: the daemon is telling us why it closes the connection.
+          if (response.result === "error") this.finish(RuntimedError.fromWire(response.error));
+          return;
+        }
+        this.pending.delete(response.id);
+        if (response.result === "ok") pending.resolve(response.data);
+        else pending.reject(RuntimedError.fromWire(response.error));
+        return;
+      }
+      throw new RuntimedError("PROTOCOL", `Unexpected frame type ${type} from the daemon`);
+    } catch (error) {
+      this.finish(toRuntimedError(error, "PROTOCOL"));
+      this.socket.close();
+    }
+  }
+
+  private finish(error: RuntimedError | null): void {
+    if (this.closedError !== undefined) return;
+    this.closedError = error;
+    const failure = error ?? new RuntimedError("NOT_CONNECTED", "The connection to the daemon was closed");
+    for (const pending of this.pending.values()) pending.reject(failure);
+    this.pending.clear();
+    this.closedSubject.next(error);
+    this.closedSubject.complete();
+    this.broadcastsSubject.complete();
+    this.syncSubject.complete();
+  }
+}
