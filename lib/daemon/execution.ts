@@ -13,8 +13,10 @@ export interface ExecutionHost {
   readonly document: RoomDocument;
   readonly blobs?: BlobSink;
   broadcast(message: Broadcast): void;
-  /** A display with this id now shows in this cell (for update_display_data across cells). */
-  noteDisplay(displayId: string, cellId: string): void;
+  /** A display with this id now shows at this output index of this cell (for update_display_data). */
+  noteDisplay(displayId: string, cellId: string, index: number): void;
+  /** The cell's outputs were cleared: its displays are gone. */
+  forgetDisplays(cellId: string): void;
   /** Applies update_display_data to every other cell showing the display. */
   updateDisplayElsewhere(displayId: string, content: Record<string, unknown>, exceptCellId: string): void;
 }
@@ -53,7 +55,7 @@ export class Execution {
   ) {
     this.executionId = entry.execution_id;
     this.cellId = entry.cell_id;
-    this.outputs = new CellOutputs({ onDisplayIdAdded: (displayId) => host.noteDisplay(displayId, this.cellId) });
+    this.outputs = new CellOutputs({ onDisplayIdAdded: (displayId, index) => host.noteDisplay(displayId, this.cellId, index) });
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }
 
@@ -63,6 +65,7 @@ export class Execution {
 
   /** Clears the cell and sends its source to the kernel. */
   start(kernel: Kernel, source: string): void {
+    this.host.forgetDisplays(this.cellId);
     this.writeDocument(true);
     const { msgId, reply } = kernel.executeRequest(source, { allowStdin: true, storeHistory: true, stopOnError: false });
     this.msgId = msgId;
@@ -147,6 +150,7 @@ export class Execution {
     this.announceStart();
     for (const change of changes) {
       if (change.type === "cleared") {
+        this.host.forgetDisplays(this.cellId);
         this.encoded = [];
         this.outputBytes = 0;
         this.host.broadcast({ event: "clear_outputs", execution_id: this.executionId, cell_id: this.cellId });

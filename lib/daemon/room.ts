@@ -1,7 +1,8 @@
 import type { JupyterMessage } from "../kernel/wire";
 import { findCellIndex, readAllNotebookMetadata, readCellAt, setCellOutputs, setExecutionCount } from "../notebook/cells";
 import { cellNotFound } from "../notebook/cells";
-import type { BlobSink } from "../outputs/manifest";
+import type * as nbformat from "@jupyterlab/nbformat";
+import { decodeManifest, encodeManifest, fromInlineManifest, toManifest, type BlobSink } from "../outputs/manifest";
 import { RuntimedError } from "../protocol/errors";
 import type { Broadcast, KernelStatus, QueueState, ResponseData, RoomRequestBody, RoomSummary } from "../protocol/messages";
 import { Execution, type ExecutionHost } from "./execution";
@@ -39,7 +40,8 @@ export class Room implements ExecutionHost {
   private queued: Execution[] = [];
   private running: Execution | undefined;
   private pumping = false;
-  private readonly displays = new Map<string, Set<string>>();
+  /** Where each display id shows: cell id -> output indices (for update_display_data). */
+  private readonly displays = new Map<string, Map<string, Set<number>>>();
   private pendingInput: JupyterMessage | undefined;
   private saveTimer: NodeJS.Timeout | undefined;
   private notebookPath: string | undefined;
@@ -107,6 +109,7 @@ export class Room implements ExecutionHost {
         await this.document.awaitHeads(request.heads);
         const index = findCellIndex(this.document.doc, request.cell_id);
         if (index < 0) throw cellNotFound(request.cell_id, this.notebookId);
+        this.forgetDisplays(request.cell_id);
         this.document.change(`clear ${request.cell_id}`, (draft) => {
           setCellOutputs(draft, index, []);
           setExecutionCount(draft, index, null);
@@ -175,20 +178,29 @@ export class Room implements ExecutionHost {
 
   // -- ExecutionHost ---------------------------------------------------------------------------
 
-  noteDisplay(displayId: string, cellId: string): void {
+  noteDisplay(displayId: string, cellId: string, index: number): void {
     let cells = this.displays.get(displayId);
-    if (!cells) this.displays.set(displayId, (cells = new Set()));
-    cells.add(cellId);
+    if (!cells) this.displays.set(displayId, (cells = new Map()));
+    let indices = cells.get(cellId);
+    if (!indices) cells.set(cellId, (indices = new Set()));
+    indices.add(index);
+  }
+
+  forgetDisplays(cellId: string): void {
+    for (const [displayId, cells] of this.displays) {
+      cells.delete(cellId);
+      if (cells.size === 0) this.displays.delete(displayId);
+    }
   }
 
   updateDisplayElsewhere(displayId: string, content: Record<string, unknown>, exceptCellId: string): void {
     const data = (content.data ?? {}) as Record<string, unknown>;
     const metadata = (content.metadata ?? {}) as Record<string, unknown>;
-    for (const cellId of this.displays.get(displayId) ?? []) {
+    for (const [cellId, indices] of this.displays.get(displayId) ?? []) {
       if (cellId === exceptCellId) continue;
       const live = this.running?.cellId === cellId ? this.running : undefined;
       if (live) live.updateDisplay(displayId, data, metadata);
-      else this.updateStoredDisplay(cellId, displayId, data, metadata);
+      else this.updateStoredDisplay(cellId, [...indices], data, metadata);
     }
   }
 
@@ -328,11 +340,25 @@ export class Room implements ExecutionHost {
     if (queued.length > 0) this.broadcastQueue();
   }
 
-  private updateStoredDisplay(cellId: string, displayId: string, data: Record<string, unknown>, metadata: Record<string, unknown>): void {
-    void cellId;
-    void displayId;
-    void data;
-    void metadata;
+  /** Rewrites a display shown by a cell that is not running, in the document and live. */
+  private updateStoredDisplay(cellId: string, indices: number[], data: Record<string, unknown>, metadata: Record<string, unknown>): void {
+    const index = findCellIndex(this.document.doc, cellId);
+    if (index < 0) return this.forgetDisplays(cellId);
+    const stored = readCellAt(this.document.doc, index).outputs;
+    const updates: { at: number; encoded: string }[] = [];
+    for (const at of indices) {
+      const encoded = stored[at];
+      if (encoded === undefined) continue;
+      const output = fromInlineManifest(decodeManifest(encoded));
+      if (output.output_type !== "display_data" && output.output_type !== "execute_result") continue;
+      const updated = { ...output, data, metadata } as nbformat.IOutput;
+      updates.push({ at, encoded: encodeManifest(toManifest(updated, this.blobs)) });
+    }
+    if (updates.length === 0) return;
+    const outputs = [...stored];
+    for (const { at, encoded } of updates) outputs[at] = encoded;
+    this.document.change(`display update ${cellId}`, (draft) => setCellOutputs(draft, index, outputs));
+    for (const { at, encoded } of updates) this.broadcast({ event: "display_update", cell_id: cellId, index: at, output: encoded });
   }
 
   private queueState(): QueueState {

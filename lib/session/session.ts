@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import * as Automerge from "@automerge/automerge";
 import {
   BehaviorSubject,
   Observable,
@@ -289,6 +290,11 @@ export class Session implements AsyncDisposable {
 
   getMetadata(key: string): string | undefined {
     return readNotebookMetadata(this.replica.doc, key);
+  }
+
+  /** The whole notebook document as Automerge bytes (a snapshot, e.g. for backups or size checks). */
+  documentBytes(): Uint8Array {
+    return Automerge.save(this.replica.doc);
   }
 
   /** One cell, live; completes when the cell is deleted. */

@@ -1,6 +1,11 @@
 export { displayData } from "./display-data";
+export { errors } from "./errors";
+export { executionCount } from "./execution-count";
+export { latestOutputs } from "./latest-outputs";
+export { mimeData, type MimeValue } from "./mime-data";
 export { outputs } from "./outputs";
 export { stderr } from "./stderr";
 export { stdout } from "./stdout";
 export { streamText } from "./stream-text";
+export { ExecutionFailedError, throwOnError } from "./throw-on-error";
 export { toResult } from "./to-result";

@@ -3,7 +3,7 @@ import type { ExecutionEvent } from "../types";
 import { streamText } from "./stream-text";
 
 /**
- * Emits the text an execution writes to stderr, chunk by chunk as it arrives.
+ * Emits the text an execution writes to stderr as it arrives, as terminal text (see `streamText`).
  *
  * ```ts
  * session.execute(id).pipe(stderr()).subscribe((text) => process.stderr.write(text));

@@ -3,7 +3,7 @@ import type { ExecutionEvent } from "../types";
 import { streamText } from "./stream-text";
 
 /**
- * Emits the text an execution writes to stdout, chunk by chunk as it arrives.
+ * Emits the text an execution writes to stdout as it arrives, as terminal text (see `streamText`).
  *
  * ```ts
  * session.execute(id).pipe(stdout()).subscribe((text) => process.stdout.write(text));

@@ -1,0 +1,102 @@
+/**
+ * Output throughput: many flushed prints, many unflushed prints, one 5 MB print — each timed
+ * from request to the end of the execution with every byte of stdout in hand.
+ */
+import { peerNote, peerSamples, ratioRow, type BenchContext, type Metric, type Row } from "../context";
+import { interleave, median, now } from "../stats";
+
+/** Times `code` on every client `runs` times (interleaved) and checks each got `stdoutLength` chars. */
+async function outputRun(context: BenchContext, code: string, runs: number, stdoutLength: number) {
+  const cellId = context.oursSession.createCell(code);
+  const check = (client: string, length: number) => {
+    if (length !== stdoutLength) throw new Error(`${client}: stdout has ${length} chars, expected ${stdoutLength}`);
+  };
+  return interleave(runs, {
+    floor: async () => {
+      const started = now();
+      const execution = await context.floor.execute(code);
+      const elapsed = now() - started;
+      check("floor", execution.stdout.length);
+      return [elapsed];
+    },
+    ours: async () => {
+      const started = now();
+      const result = await context.oursSession.executeCell(cellId, { timeoutSecs: 300 });
+      const elapsed = now() - started;
+      check("ours", result.stdout.length);
+      return [elapsed];
+    },
+    peer: () => peerSamples(context, { op: "execute", name: context.peerKernel, code, n: 1 }),
+  });
+}
+
+function printedLength(count: number): number {
+  let length = 0;
+  for (let i = 0; i < count; i++) length += String(i).length + 1;
+  return length;
+}
+
+/** 2000 `print(i, flush=True)`: one iopub message each. */
+export const printFlushed: Metric = {
+  name: "print_flushed",
+  async run(context: BenchContext): Promise<Row[]> {
+    const runs = context.quick ? 2 : 5;
+    const samples = await outputRun(context, "for i in range(2000): print(i, flush=True)", runs, printedLength(2000));
+    return [
+      ratioRow(
+        "2000 print(flush=True) to result",
+        { ours: median(samples.ours), floor: median(samples.floor), peer: context.peer.available ? median(samples.peer) : null },
+        1.2,
+        [...peerNote(context), `median of ${runs}`],
+      ),
+    ];
+  },
+};
+
+/** 100 000 unflushed prints: ipykernel batches them into few stream messages. */
+export const printUnflushed: Metric = {
+  name: "print_unflushed",
+  async run(context: BenchContext): Promise<Row[]> {
+    const runs = context.quick ? 1 : 3;
+    const samples = await outputRun(context, "for i in range(100000): print(i)", runs, printedLength(100_000));
+    return [
+      ratioRow(
+        "100 000 unflushed prints to result",
+        { ours: median(samples.ours), floor: median(samples.floor), peer: context.peer.available ? median(samples.peer) : null },
+        1.2,
+        [...peerNote(context), `median of ${runs}`],
+      ),
+    ];
+  },
+};
+
+/** One 5 MB stream output, and how much the room's saved document grows per run of it. */
+export const bigOutput: Metric = {
+  name: "big_output",
+  async run(context: BenchContext): Promise<Row[]> {
+    const runs = context.quick ? 1 : 3;
+    const notebookId = context.oursSession.notebookId;
+    await context.oursSession.flush();
+    const before = await context.ours.roomFileSize(notebookId);
+    const samples = await outputRun(context, "print('x'*5_000_000)", runs, 5_000_001);
+    const growthPerRun = ((await context.ours.roomFileSize(notebookId)) - before) / runs;
+    return [
+      ratioRow(
+        "one 5 MB output to result",
+        { ours: median(samples.ours), floor: median(samples.floor), peer: context.peer.available ? median(samples.peer) : null },
+        1.2,
+        [...peerNote(context), `median of ${runs}`],
+      ),
+      {
+        metric: "document growth per 5 MB output",
+        unit: "KB",
+        ours: growthPerRun / 1024,
+        floor: null,
+        peer: null,
+        target: "≤ 2 KB",
+        met: growthPerRun <= 2048,
+        notes: [`growth of the room file (<cache>/notebook-docs/*.automerge = Automerge.save of the daemon's doc) over ${runs} run(s), incl. creating the cell, divided by runs`],
+      },
+    ];
+  },
+};

@@ -1,0 +1,78 @@
+/**
+ * Ours: this package through the daemon. An in-process `Daemon` on a temp cache dir, and
+ * `Session`s on its socket, exactly as an embedding application would use them.
+ */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Daemon } from "../lib/daemon/daemon";
+import { Session } from "../lib/session/session";
+import { DaemonClient, type DaemonStatusReport } from "../lib/transport/daemon-client";
+import { sleep } from "./stats";
+
+/** The daemon's default delay between a document change and its save. */
+const SAVE_DELAY_MS = 500;
+
+/** An in-process daemon for the benchmark, with helpers to read what it persisted. */
+export class OursDaemon {
+  private readonly sessions = new Set<Session>();
+
+  private constructor(
+    readonly daemon: Daemon,
+    readonly cacheDir: string,
+    readonly socketPath: string,
+  ) {}
+
+  static async start(cacheDir: string): Promise<OursDaemon> {
+    const socketPath = path.join(cacheDir, "runtimed.sock");
+    const daemon = await Daemon.start({ cacheDir, socketPath, saveDelayMs: SAVE_DELAY_MS });
+    return new OursDaemon(daemon, cacheDir, socketPath);
+  }
+
+  /** A session on this daemon (never auto-starting another); closed by `stop()` if still open. */
+  session(notebookId?: string): Session {
+    const session = new Session({ notebookId, socketPath: this.socketPath, cacheDir: this.cacheDir, autoStart: false, reconnect: false });
+    this.sessions.add(session);
+    return session;
+  }
+
+  /** Closes a session (shutting its kernel down) and forgets it. */
+  async closeSession(session: Session, shutdownKernel = true): Promise<void> {
+    this.sessions.delete(session);
+    await session.close({ shutdownKernel });
+  }
+
+  status(): Promise<DaemonStatusReport> {
+    return new DaemonClient({ socketPath: this.socketPath }).status();
+  }
+
+  /**
+   * Waits until the daemon's pool (if it has one) is not building anything, so "daemon warm"
+   * means warm. Returns the pool as last seen, for the report.
+   */
+  async waitPoolSettled(timeoutMs = 60_000): Promise<DaemonStatusReport["pool"]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const pool = (await this.status()).pool;
+      if (pool.every((entry) => entry.building === 0) || Date.now() > deadline) return pool;
+      await sleep(100);
+    }
+  }
+
+  /**
+   * Size in bytes of the room's saved document (`Automerge.save(doc)`, written by the daemon to
+   * `<cache>/notebook-docs/`), after the debounced save of the latest change has happened.
+   */
+  async roomFileSize(notebookId: string): Promise<number> {
+    await sleep(SAVE_DELAY_MS + 300);
+    const file = path.join(this.cacheDir, "notebook-docs", createHash("sha256").update(notebookId).digest("hex") + ".automerge");
+    return fs.statSync(file).size;
+  }
+
+  /** Closes every session still open and stops the daemon (kernels included). */
+  async stop(): Promise<void> {
+    await Promise.all([...this.sessions].map((session) => session.close({ shutdownKernel: false }).catch(() => undefined)));
+    this.sessions.clear();
+    await this.daemon.stop();
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Command-line parsing for `runtimed`: global options anywhere on the line, then each command's
+ * own options through Node's `util.parseArgs` (no dependency), with errors a person can act on.
+ */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+/** A mistake on the command line: printed with a pointer to the help, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+
+  constructor(
+    message: string,
+    /** The help command that explains the right usage, e.g. `runtimed daemon --help`. */
+    readonly helpCommand = "runtimed --help",
+  ) {
+    super(message);
+  }
+}
+
+/** Options every command accepts. */
+export interface GlobalOptions {
+  socketPath?: string;
+  cacheDir?: string;
+}
+
+const globalFlags: Record<string, keyof GlobalOptions> = { "--socket": "socketPath", "--cache-dir": "cacheDir" };
+
+/**
+ * Takes `--socket PATH` and `--cache-dir DIR` (or `--socket=PATH`) out of argv wherever they
+ * stand, so `runtimed --socket s rooms` and `runtimed rooms --socket s` mean the same.
+ */
+export function splitGlobalOptions(argv: readonly string[]): { globals: GlobalOptions; rest: string[] } {
+  const globals: GlobalOptions = {};
+  const rest: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const argument = argv[index]!;
+    if (argument === "--") {
+      rest.push(...argv.slice(index));
+      break;
+    }
+    const [flag, inlineValue] = argument.startsWith("--") && argument.includes("=") ? splitOnce(argument, "=") : [argument, undefined];
+    const key = globalFlags[flag];
+    if (!key) {
+      rest.push(argument);
+      continue;
+    }
+    const value = inlineValue ?? argv[++index];
+    if (value === undefined || value === "") throw new UsageError(`${flag} needs a value, e.g. ${flag} ${key === "socketPath" ? "/tmp/runtimed.sock" : "/tmp/runtimed-cache"}`);
+    globals[key] = value;
+  }
+  return { globals, rest };
+}
+
+/** True when the arguments ask for help (`--help`, `-h`) before any `--`. */
+export function wantsHelp(argv: readonly string[]): boolean {
+  for (const argument of argv) {
+    if (argument === "--") return false;
+    if (argument === "--help" || argument === "-h") return true;
+  }
+  return false;
+}
+
+type OptionsSpec = NonNullable<ParseArgsConfig["options"]>;
+
+/** Parses one command's options strictly; unknown options and missing values are UsageErrors. */
+export function parseCommandArgs<T extends OptionsSpec>(argv: readonly string[], options: T, helpCommand: string) {
+  try {
+    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
+  } catch (error) {
+    const message = error instanceof Error ? error.message.replace(/\. To specify a positional argument.*$/s, "") : String(error);
+    throw new UsageError(message, helpCommand);
+  }
+}
+
+/** Reads a whole, positive number option (`-n 20`, `--timeout 30`). */
+export function positiveNumber(value: string | undefined, flag: string, helpCommand: string): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0) throw new UsageError(`${flag} takes a positive number, not '${value}'`, helpCommand);
+  return number;
+}
+
+function splitOnce(text: string, separator: string): [string, string] {
+  const index = text.indexOf(separator);
+  return [text.slice(0, index), text.slice(index + 1)];
+}

@@ -1,0 +1,227 @@
+import * as fs from "node:fs";
+import { Daemon } from "../daemon/daemon";
+import { RuntimedError } from "../protocol/errors";
+import { daemonFiles } from "../protocol/paths";
+import { PACKAGE_VERSION } from "../protocol/version";
+import { isAlive, spawnDaemon, startFailed, takeStartError } from "../transport/autostart";
+import { DaemonClient, type DaemonStatusReport } from "../transport/daemon-client";
+import { UsageError, parseCommandArgs, positiveNumber, wantsHelp } from "./args";
+import type { CliContext } from "./context";
+import { formatDuration } from "./format";
+import { followFile, readLastLines } from "./log-tail";
+import { waitForSignal } from "./signals";
+
+/** Help for `runtimed daemon`. */
+export const daemonHelp = `Usage: runtimed daemon <command> [options]
+
+Run and inspect the runtimed daemon, the process that owns notebook rooms and kernels.
+Sessions start it on demand; these commands are for seeing and controlling it by hand.
+
+Commands:
+  start [--foreground]   Start the daemon (detached, or in this terminal with --foreground;
+                         Ctrl-C stops it). Exits 0 when one is already running.
+  stop                   Ask the daemon to shut down (kernels stopped, rooms saved).
+  status [--json]        Version, pid, uptime, socket, cache dir, rooms and pool.
+                         Exits 1 when no daemon is running.
+  logs [-f] [-n N]       Print the last N lines (default 50) of the daemon log;
+                         -f keeps printing new lines until Ctrl-C.
+
+Options for every command:
+  --socket PATH          The daemon's socket (default: $RUNTIMED_SOCKET_PATH, else <cache dir>/runtimed.sock)
+  --cache-dir DIR        The daemon's cache dir (default: $RUNTIMED_CACHE_DIR, else ~/.cache/runtimed)
+  -h, --help             Show this help
+`;
+
+const HELP_COMMAND = "runtimed daemon --help";
+const START_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 30_000;
+const POLL_MS = 100;
+
+/** `runtimed daemon <start|stop|status|logs>`; resolves with the exit code. */
+export async function daemonCommand(argv: string[], context: CliContext): Promise<number> {
+  if (wantsHelp(argv)) {
+    context.stdout.write(daemonHelp);
+    return 0;
+  }
+  const [subcommand, ...rest] = argv;
+  switch (subcommand) {
+    case "start": {
+      const { values } = parseCommandArgs(rest, { foreground: { type: "boolean" } }, HELP_COMMAND);
+      return values.foreground ? startForeground(context) : startDetached(context);
+    }
+    case "stop":
+      parseCommandArgs(rest, {}, HELP_COMMAND);
+      return stop(context);
+    case "status": {
+      const { values } = parseCommandArgs(rest, { json: { type: "boolean" } }, HELP_COMMAND);
+      return status(context, values.json === true);
+    }
+    case "logs": {
+      const { values } = parseCommandArgs(rest, { follow: { type: "boolean", short: "f" }, lines: { type: "string", short: "n" } }, HELP_COMMAND);
+      const lines = positiveNumber(values.lines, "-n", HELP_COMMAND) ?? 50;
+      return logs(context, Math.floor(lines), values.follow === true);
+    }
+    case undefined:
+      context.stderr.write(daemonHelp);
+      return 2;
+    default:
+      throw new UsageError(`Unknown daemon command '${subcommand}'; use start, stop, status or logs`, HELP_COMMAND);
+  }
+}
+
+async function startDetached(context: CliContext): Promise<number> {
+  const client = new DaemonClient({ socketPath: context.socketPath });
+  const running = await statusIfRunning(client);
+  if (running) {
+    context.stdout.write(`runtimed daemon already running (pid ${running.pid}) at ${running.socketPath}\n`);
+    return 0;
+  }
+  const started = spawnDaemon(context.socketPath, context.cacheDir);
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    await sleep(POLL_MS);
+    const report = await statusIfRunning(client);
+    if (report) {
+      takeStartError(started.stderrFile);
+      const raced = report.pid !== started.pid;
+      context.stdout.write(
+        `runtimed daemon ${raced ? "already running" : "started"} (pid ${report.pid})\n` +
+          `  socket  ${report.socketPath}\n` +
+          `  log     ${daemonFiles(report.cacheDir).log}\n`,
+      );
+      return 0;
+    }
+    if (!isAlive(started.pid)) {
+      const detail = takeStartError(started.stderrFile);
+      // Someone else started one at the same moment: wait for it to answer.
+      if (!/already serves|already answers/.test(detail)) throw startFailed(context.socketPath, detail);
+    }
+  }
+  throw startFailed(context.socketPath, `no answer within ${START_TIMEOUT_MS / 1000} s (pid ${started.pid})`);
+}
+
+async function startForeground(context: CliContext): Promise<number> {
+  const log = daemonFiles(context.cacheDir).log;
+  const logOffset = fileSize(log);
+  const signal = waitForSignal();
+  let daemon: Daemon;
+  try {
+    daemon = await Daemon.start({ socketPath: context.socketPath, cacheDir: context.cacheDir });
+  } catch (error) {
+    signal.dispose();
+    throw error;
+  }
+  context.stderr.write(`runtimed daemon ${PACKAGE_VERSION} (pid ${process.pid}) serving ${daemon.socketPath}\n  log ${log}\nPress Ctrl-C to stop.\n`);
+  // The daemon logs to its file only; in the foreground a person wants to watch it too.
+  const follower = followFile(log, logOffset, (text) => context.stderr.write(text));
+  try {
+    const stoppedBy = await Promise.race([signal.received, daemon.stopped.then(() => null)]);
+    if (stoppedBy) context.stderr.write(`\n${stoppedBy}: stopping the daemon...\n`);
+    await daemon.stop();
+  } finally {
+    follower.stop();
+    signal.dispose();
+  }
+  return 0;
+}
+
+async function stop(context: CliContext): Promise<number> {
+  const client = new DaemonClient({ socketPath: context.socketPath });
+  const running = await statusIfRunning(client);
+  if (!running) {
+    context.stdout.write(`No runtimed daemon is running at ${context.socketPath}\n`);
+    return 0;
+  }
+  await client.shutdown();
+  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  // The daemon removes its socket as the last step of a clean stop.
+  while (fs.existsSync(running.socketPath)) {
+    if (Date.now() > deadline) {
+      throw new RuntimedError(
+        "TIMEOUT",
+        `The daemon (pid ${running.pid}) did not stop within ${STOP_TIMEOUT_MS / 1000} s; see \`runtimed daemon logs\`, or end it with \`kill ${running.pid}\``,
+      );
+    }
+    await sleep(POLL_MS);
+  }
+  context.stdout.write(`runtimed daemon stopped (pid ${running.pid})\n`);
+  return 0;
+}
+
+async function status(context: CliContext, json: boolean): Promise<number> {
+  const report = await statusIfRunning(new DaemonClient({ socketPath: context.socketPath }));
+  if (!report) {
+    if (json) context.stdout.write(JSON.stringify({ running: false, socketPath: context.socketPath }, null, 2) + "\n");
+    else context.stderr.write(`No runtimed daemon is running at ${context.socketPath}; start one with \`runtimed daemon start\`\n`);
+    return 1;
+  }
+  if (json) {
+    context.stdout.write(JSON.stringify({ running: true, ...report, logFile: daemonFiles(report.cacheDir).log }, null, 2) + "\n");
+    return 0;
+  }
+  const withKernel = report.rooms.filter((room) => room.kernelStatus !== "not_started" && room.kernelStatus !== "dead").length;
+  const pool = report.pool.length
+    ? report.pool.map((entry) => `${entry.backend}: ${entry.ready} ready, ${entry.building} building`).join("; ")
+    : "empty";
+  const rows: [string, string][] = [
+    ["pid", String(report.pid)],
+    ["uptime", formatDuration(report.uptimeSecs)],
+    ["socket", report.socketPath],
+    ["cache dir", report.cacheDir],
+    ["log", daemonFiles(report.cacheDir).log],
+    ["rooms", `${report.rooms.length} (${withKernel} with a kernel)`],
+    ["pool", pool],
+  ];
+  context.stdout.write(`runtimed daemon ${report.version} (protocol ${report.protocol}) is running\n`);
+  for (const [label, value] of rows) context.stdout.write(`  ${label.padEnd(10)}${value}\n`);
+  return 0;
+}
+
+async function logs(context: CliContext, lines: number, follow: boolean): Promise<number> {
+  // A running daemon knows its cache dir even when this shell's environment differs.
+  const running = await statusIfRunning(new DaemonClient({ socketPath: context.socketPath }));
+  const log = daemonFiles(running?.cacheDir ?? context.cacheDir).log;
+  let offset = 0;
+  if (fs.existsSync(log)) {
+    const tail = readLastLines(log, lines);
+    context.stdout.write(tail.text);
+    offset = tail.size;
+  } else if (!follow) {
+    context.stderr.write(`No daemon log at ${log}; the daemon writes it once started (\`runtimed daemon start\`)\n`);
+    return 1;
+  } else {
+    context.stderr.write(`Waiting for ${log} to appear...\n`);
+  }
+  if (!follow) return 0;
+  const signal = waitForSignal();
+  const follower = followFile(log, offset, (text) => context.stdout.write(text));
+  try {
+    await signal.received;
+  } finally {
+    follower.stop();
+    signal.dispose();
+  }
+  return 0;
+}
+
+/** The daemon's status, or undefined when none answers at the socket. */
+async function statusIfRunning(client: DaemonClient): Promise<DaemonStatusReport | undefined> {
+  try {
+    return await client.status();
+  } catch (error) {
+    if (error instanceof RuntimedError && error.code === "DAEMON_UNAVAILABLE") return undefined;
+    throw error;
+  }
+}
+
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,143 @@
+import { createHash, randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { BlobSink } from "../outputs/manifest";
+import { RuntimedError } from "../protocol/errors";
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const FALLBACK_MEDIA_TYPE = "application/octet-stream";
+// A media type is sent back as a Content-Type header, so only token characters (RFC 9110) and
+// simple parameters get in: nothing that could end a header line or smuggle another one.
+const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"\\\r\n]*"|[A-Za-z0-9!#$&^_.+-]+))*$/;
+const MAX_MEDIA_TYPE_LENGTH = 255;
+
+/** What the store knows of one blob besides its bytes. */
+export interface BlobInfo {
+  hash: string;
+  size: number;
+  mediaType: string;
+}
+
+/** An open blob to stream from: its info and a read stream the caller consumes or destroys. */
+export interface OpenBlob extends BlobInfo {
+  stream: fs.ReadStream;
+}
+
+/**
+ * The daemon's content-addressed blob store (DESIGN.md "Notebook document"): output payloads of
+ * 8 KiB or more, kept under `<cache>/blobs/<first two hex digits>/<sha256 hex>` with the media
+ * type beside them in `<sha256 hex>.json`. Writes are atomic (temp file, then rename), so a blob
+ * that exists is whole. Bytes decide the hash; the first media type stored for them stays.
+ */
+export class BlobStore implements BlobSink {
+  /** Opens (creating, mode 0700) the store rooted at `directory`, usually `<cache>/blobs`. */
+  constructor(readonly directory: string) {
+    fs.mkdirSync(directory, { recursive: true, mode: 0o700 });
+  }
+
+  /** Stores `bytes` (synchronously, idempotently) and returns their sha256 hex. */
+  put(bytes: Uint8Array, mediaType: string): string {
+    const hash = createHash("sha256").update(bytes).digest("hex");
+    const file = this.blobPath(hash);
+    if (fs.existsSync(file)) return hash;
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    // The media type goes first: a blob file never exists without it.
+    const meta = { media_type: safeMediaType(mediaType), size: bytes.byteLength };
+    writeAtomically(this.metaPath(hash), JSON.stringify(meta) + "\n");
+    writeAtomically(file, bytes);
+    return hash;
+  }
+
+  /** The bytes of a blob, or undefined when the store does not have it. */
+  get(hash: string): Buffer | undefined {
+    return ifExists(() => fs.readFileSync(this.blobPath(checkHash(hash))));
+  }
+
+  /** Whether the store has the blob. */
+  has(hash: string): boolean {
+    return fs.existsSync(this.blobPath(checkHash(hash)));
+  }
+
+  /** The blob's size in bytes, or undefined when the store does not have it. */
+  size(hash: string): number | undefined {
+    return ifExists(() => fs.statSync(this.blobPath(checkHash(hash))).size);
+  }
+
+  /** The media type the blob was stored with, or undefined when the store does not have it. */
+  mediaType(hash: string): string | undefined {
+    if (!this.has(hash)) return undefined;
+    return this.readMediaType(hash);
+  }
+
+  /**
+   * Opens a blob for streaming (so large blobs never block the daemon), or undefined when the
+   * store does not have it. The file is opened before this returns, so a later removal cannot
+   * turn a found blob into a failed response.
+   */
+  open(hash: string): OpenBlob | undefined {
+    const file = this.blobPath(checkHash(hash));
+    const fd = ifExists(() => fs.openSync(file, "r"));
+    if (fd === undefined) return undefined;
+    try {
+      const size = fs.fstatSync(fd).size;
+      return { hash, size, mediaType: this.readMediaType(hash), stream: fs.createReadStream(file, { fd }) };
+    } catch (error) {
+      fs.closeSync(fd);
+      throw error;
+    }
+  }
+
+  private readMediaType(hash: string): string {
+    try {
+      const meta = JSON.parse(fs.readFileSync(this.metaPath(hash), "utf8")) as { media_type?: unknown };
+      return typeof meta.media_type === "string" ? safeMediaType(meta.media_type) : FALLBACK_MEDIA_TYPE;
+    } catch {
+      // A blob whose meta file was lost is still its bytes; serve them as opaque.
+      return FALLBACK_MEDIA_TYPE;
+    }
+  }
+
+  private blobPath(hash: string): string {
+    return path.join(this.directory, hash.slice(0, 2), hash);
+  }
+
+  private metaPath(hash: string): string {
+    return `${this.blobPath(hash)}.json`;
+  }
+}
+
+/** Whether `hash` has the form of a blob hash (64 lowercase hex digits). */
+export function isBlobHash(hash: unknown): hash is string {
+  return typeof hash === "string" && SHA256_HEX.test(hash);
+}
+
+function checkHash(hash: string): string {
+  if (!isBlobHash(hash)) {
+    throw new RuntimedError("BAD_REQUEST", `Not a blob hash: ${JSON.stringify(String(hash).slice(0, 80))} (expected 64 lowercase hex digits of a sha256)`);
+  }
+  return hash;
+}
+
+function safeMediaType(mediaType: string): string {
+  return mediaType.length <= MAX_MEDIA_TYPE_LENGTH && MEDIA_TYPE.test(mediaType) ? mediaType : FALLBACK_MEDIA_TYPE;
+}
+
+function writeAtomically(file: string, data: string | Uint8Array): void {
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    fs.writeFileSync(temp, data, { mode: 0o600, flag: "wx" });
+    fs.renameSync(temp, file);
+  } catch (error) {
+    fs.rmSync(temp, { force: true });
+    throw new RuntimedError("INTERNAL", `Could not write blob file ${file}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function ifExists<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+}

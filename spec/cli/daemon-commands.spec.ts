@@ -1,0 +1,258 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { daemonFiles, type DaemonInfo } from "../../lib/protocol/paths";
+import { removeDir, startTestDaemon } from "../integration/harness";
+import { killDaemonOf, processAlive, runCli, startCli, stopCli, waitUntil } from "./cli-process";
+
+jest.setTimeout(120_000);
+
+function tempCacheDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "runtimed-cli-"));
+}
+
+function readInfo(cacheDir: string): DaemonInfo {
+  return JSON.parse(fs.readFileSync(daemonFiles(cacheDir).info, "utf8")) as DaemonInfo;
+}
+
+describe("runtimed help and usage errors", () => {
+  it("--help lists every command and exits 0", async () => {
+    const result = await runCli(["--help"]);
+    expect(result.exitCode).toBe(0);
+    for (const command of ["daemon start", "daemon stop", "daemon status", "daemon logs", "rooms", "pool", "run <notebook.ipynb>", "--socket PATH"]) {
+      expect(result.stdout).toContain(command);
+    }
+  });
+
+  it("each command group has its own help", async () => {
+    const daemon = await runCli(["daemon", "--help"]);
+    expect(daemon.exitCode).toBe(0);
+    expect(daemon.stdout).toMatch(/Usage: runtimed daemon <command>[\s\S]*--foreground[\s\S]*logs \[-f\] \[-n N\]/);
+    const run = await runCli(["run", "--help"]);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toMatch(/Usage: runtimed run <notebook.ipynb>[\s\S]*--inplace[\s\S]*--continue-on-error/);
+    const rooms = await runCli(["rooms", "-h"]);
+    expect(rooms.stdout).toContain("Usage: runtimed rooms");
+    const pool = await runCli(["pool", "--help"]);
+    expect(pool.stdout).toContain("--flush");
+  });
+
+  it("an unknown command prints the help and exits 2", async () => {
+    const result = await runCli(["frobnicate"]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain("unknown command 'frobnicate'");
+    expect(result.stderr).toContain("Usage: runtimed <command>");
+    expect(result.stdout).toBe("");
+  });
+
+  it("no command prints the help on stderr and exits 2", async () => {
+    const result = await runCli([]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain("Usage: runtimed <command>");
+  });
+
+  it("an unknown option or subcommand exits 2 and points at the right help", async () => {
+    const option = await runCli(["daemon", "status", "--bogus"]);
+    expect(option.exitCode).toBe(2);
+    expect(option.stderr).toContain("Unknown option '--bogus'");
+    expect(option.stderr).toContain("See `runtimed daemon --help`");
+    const subcommand = await runCli(["daemon", "restart-everything"]);
+    expect(subcommand.exitCode).toBe(2);
+    expect(subcommand.stderr).toContain("Unknown daemon command 'restart-everything'; use start, stop, status or logs");
+    const value = await runCli(["daemon", "logs", "-n", "many"]);
+    expect(value.exitCode).toBe(2);
+    expect(value.stderr).toContain("-n takes a positive number, not 'many'");
+  });
+
+  it("--version prints the package version", async () => {
+    const result = await runCli(["--version"]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/^runtimed \d+\.\d+\.\d+\n$/);
+  });
+});
+
+describe("runtimed daemon, started detached by the CLI", () => {
+  it("start, start again, status, logs, stop: no daemon is left", async () => {
+    const cacheDir = tempCacheDir();
+    const socketPath = path.join(cacheDir, "runtimed.sock");
+    const at = ["--cache-dir", cacheDir];
+    let daemonPid: number | undefined;
+    try {
+      const before = await runCli(["daemon", "status", ...at]);
+      expect(before.exitCode).toBe(1);
+      expect(before.stderr).toContain(`No runtimed daemon is running at ${socketPath}; start one with \`runtimed daemon start\``);
+
+      const start = await runCli(["daemon", "start", ...at]);
+      expect(start.exitCode).toBe(0);
+      daemonPid = readInfo(cacheDir).pid;
+      expect(start.stdout).toContain(`runtimed daemon started (pid ${daemonPid})`);
+      expect(start.stdout).toContain(`socket  ${socketPath}`);
+      expect(processAlive(daemonPid)).toBe(true);
+
+      const again = await runCli(["daemon", "start", ...at]);
+      expect(again.exitCode).toBe(0);
+      expect(again.stdout).toContain(`already running (pid ${daemonPid})`);
+
+      const status = await runCli(["daemon", "status", ...at]);
+      expect(status.exitCode).toBe(0);
+      expect(status.stdout).toMatch(/runtimed daemon \d+\.\d+\.\d+ \(protocol 1\) is running/);
+      expect(status.stdout).toMatch(new RegExp(`pid\\s+${daemonPid}\\n`));
+      expect(status.stdout).toContain(`cache dir ${cacheDir}`);
+      expect(status.stdout).toContain("rooms     0 (0 with a kernel)");
+
+      const json = await runCli(["daemon", "status", "--json", ...at]);
+      const report = JSON.parse(json.stdout) as { running: boolean; pid: number; socketPath: string; rooms: unknown[]; logFile: string };
+      expect(report).toMatchObject({ running: true, pid: daemonPid, socketPath, rooms: [], logFile: path.join(cacheDir, "daemon.log") });
+
+      const logs = await runCli(["daemon", "logs", "-n", "5", ...at]);
+      expect(logs.exitCode).toBe(0);
+      expect(logs.stdout).toContain("INFO daemon started");
+      expect(logs.stdout).toContain(`"pid":${daemonPid}`);
+
+      const stop = await runCli(["daemon", "stop", ...at]);
+      expect(stop.exitCode).toBe(0);
+      expect(stop.stdout).toContain(`runtimed daemon stopped (pid ${daemonPid})`);
+      expect(fs.existsSync(socketPath)).toBe(false);
+      const pid = daemonPid;
+      await waitUntil(() => !processAlive(pid), 10_000);
+
+      const stopAgain = await runCli(["daemon", "stop", ...at]);
+      expect(stopAgain.exitCode).toBe(0);
+      expect(stopAgain.stdout).toContain("No runtimed daemon is running");
+    } finally {
+      await killDaemonOf(cacheDir);
+      if (daemonPid !== undefined && processAlive(daemonPid)) process.kill(daemonPid, "SIGKILL");
+      removeDir(cacheDir);
+    }
+  });
+
+  it("logs without a log file says where it looked and exits 1", async () => {
+    const cacheDir = tempCacheDir();
+    try {
+      const result = await runCli(["daemon", "logs", "--cache-dir", cacheDir]);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain(`No daemon log at ${path.join(cacheDir, "daemon.log")}`);
+    } finally {
+      removeDir(cacheDir);
+    }
+  });
+});
+
+describe("runtimed daemon start --foreground", () => {
+  it("serves in the CLI's own process, mirrors the log to stderr and stops on SIGINT", async () => {
+    const cacheDir = tempCacheDir();
+    const socketPath = path.join(cacheDir, "runtimed.sock");
+    const foreground = startCli(["daemon", "start", "--foreground", "--socket", socketPath, "--cache-dir", cacheDir]);
+    try {
+      await foreground.waitForOutput(/INFO daemon started/);
+      expect(foreground.stderr()).toContain(`(pid ${foreground.child.pid}) serving ${socketPath}`);
+
+      const status = await runCli(["daemon", "status", "--json", "--socket", socketPath]);
+      expect(JSON.parse(status.stdout)).toMatchObject({ running: true, pid: foreground.child.pid });
+
+      const second = await runCli(["daemon", "start", "--foreground", "--socket", socketPath, "--cache-dir", cacheDir]);
+      expect(second.exitCode).toBe(1);
+      expect(second.stderr).toContain(`already serves ${socketPath}`);
+
+      foreground.child.kill("SIGINT");
+      const result = await foreground.exited;
+      expect(result.exitCode).toBe(0);
+      expect(result.stderr).toContain("SIGINT: stopping the daemon");
+      expect(result.stderr).toContain("INFO daemon stopped");
+      expect(fs.existsSync(socketPath)).toBe(false);
+    } finally {
+      await stopCli(foreground);
+      removeDir(cacheDir);
+    }
+  });
+});
+
+describe("runtimed against a running daemon", () => {
+  it("rooms lists a joined session with its kernel, as a table and as JSON", async () => {
+    const room = await startTestDaemon();
+    try {
+      const session = room.session({ notebookId: "cli-rooms-demo" });
+      await session.connect();
+      await session.startKernel();
+      const table = await runCli(["rooms", "--socket", room.socketPath]);
+      expect(table.exitCode).toBe(0);
+      const [header, line] = table.stdout.trim().split("\n");
+      expect(header).toMatch(/^NOTEBOOK\s+CLIENTS\s+KERNEL\s+ENV$/);
+      expect(line).toMatch(new RegExp(`^cli-rooms-demo\\s+1\\s+idle\\s+${escapeRegExp(session.envSource!)}$`));
+
+      const json = await runCli(["rooms", "--json", "--socket", room.socketPath]);
+      expect(JSON.parse(json.stdout)).toEqual([{ notebookId: "cli-rooms-demo", clients: 1, kernelStatus: "idle", envSource: session.envSource }]);
+
+      const status = await runCli(["daemon", "status", "--socket", room.socketPath]);
+      expect(status.stdout).toContain("rooms     1 (1 with a kernel)");
+    } finally {
+      await room.dispose();
+      removeDir(room.cacheDir);
+    }
+  });
+
+  it("rooms with no rooms says so; rooms with no daemon says how to start one", async () => {
+    const room = await startTestDaemon();
+    try {
+      const empty = await runCli(["rooms", "--socket", room.socketPath]);
+      expect(empty.exitCode).toBe(0);
+      expect(empty.stdout).toContain("No open rooms.");
+    } finally {
+      await room.dispose();
+    }
+    const absent = await runCli(["rooms", "--socket", room.socketPath]);
+    expect(absent.exitCode).toBe(1);
+    expect(absent.stderr).toContain("start one with `npx runtimed daemon start`");
+    removeDir(room.cacheDir);
+  });
+
+  it("pool shows the pool and --flush flushes it", async () => {
+    const room = await startTestDaemon();
+    try {
+      const pool = await runCli(["pool", "--json", "--socket", room.socketPath]);
+      expect(pool.exitCode).toBe(0);
+      expect(JSON.parse(pool.stdout)).toEqual(room.daemon.status().pool);
+      const flushed = await runCli(["pool", "--flush", "--socket", room.socketPath]);
+      expect(flushed.exitCode).toBe(0);
+      expect(flushed.stderr).toContain("Pool flushed");
+    } finally {
+      await room.dispose();
+      removeDir(room.cacheDir);
+    }
+  });
+
+  it("logs -f prints new log lines as the daemon writes them, until SIGINT", async () => {
+    const room = await startTestDaemon();
+    const follow = startCli(["daemon", "logs", "-f", "-n", "3", "--socket", room.socketPath]);
+    try {
+      await follow.waitForOutput(/INFO daemon started/);
+      await room.dispose();
+      await follow.waitForOutput(/INFO daemon stopped/);
+      follow.child.kill("SIGINT");
+      const result = await follow.exited;
+      expect(result.exitCode).toBe(0);
+    } finally {
+      await stopCli(follow);
+      await room.dispose();
+      removeDir(room.cacheDir);
+    }
+  });
+
+  it("daemon stop stops a daemon it did not start", async () => {
+    const room = await startTestDaemon();
+    try {
+      const stop = await runCli(["daemon", "stop", "--socket", room.socketPath]);
+      expect(stop.exitCode).toBe(0);
+      expect(stop.stdout).toContain(`runtimed daemon stopped (pid ${process.pid})`);
+      await room.daemon.stopped;
+      expect(fs.existsSync(room.socketPath)).toBe(false);
+    } finally {
+      await room.dispose();
+      removeDir(room.cacheDir);
+    }
+  });
+});
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
