@@ -2,6 +2,7 @@
  * Ours: this package through the daemon. An in-process `Daemon` on a temp cache dir, and
  * `Session`s on its socket, exactly as an embedding application would use them.
  */
+import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -18,15 +19,47 @@ export class OursDaemon {
   private readonly sessions = new Set<Session>();
 
   private constructor(
-    readonly daemon: Daemon,
+    /** The in-process daemon, or the child process running one. */
+    private readonly daemon: Daemon | ChildProcess,
     readonly cacheDir: string,
     readonly socketPath: string,
   ) {}
 
-  static async start(cacheDir: string): Promise<OursDaemon> {
+  /**
+   * Starts the daemon in this process (`Daemon.start`), or with `separateProcess` as its own
+   * process (`node --import tsx lib/daemon/main.ts`, as `Session.connect()` would auto-start it).
+   */
+  static async start(cacheDir: string, separateProcess = false): Promise<OursDaemon> {
     const socketPath = path.join(cacheDir, "runtimed.sock");
-    const daemon = await Daemon.start({ cacheDir, socketPath, saveDelayMs: SAVE_DELAY_MS });
-    return new OursDaemon(daemon, cacheDir, socketPath);
+    if (!separateProcess) {
+      const daemon = await Daemon.start({ cacheDir, socketPath, saveDelayMs: SAVE_DELAY_MS });
+      return new OursDaemon(daemon, cacheDir, socketPath);
+    }
+    const child = spawn(process.execPath, ["--import", "tsx", "lib/daemon/main.ts", "--socket", socketPath, "--cache-dir", cacheDir], {
+      cwd: path.resolve(__dirname, ".."),
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    const ours = new OursDaemon(child, cacheDir, socketPath);
+    const client = new DaemonClient({ socketPath });
+    const deadline = Date.now() + 30_000;
+    while (!(await client.isRunning())) {
+      if (Date.now() > deadline || child.exitCode !== null) {
+        child.kill("SIGKILL");
+        throw new Error("the daemon process did not come up within 30 s");
+      }
+      await sleep(100);
+    }
+    return ours;
+  }
+
+  /** The daemon's pid (this process when in-process). */
+  get pid(): number {
+    return this.daemon instanceof Daemon ? process.pid : this.daemon.pid!;
+  }
+
+  /** Last-resort synchronous kill of a separate daemon process. */
+  kill(): void {
+    if (!(this.daemon instanceof Daemon) && this.daemon.exitCode === null) this.daemon.kill("SIGKILL");
   }
 
   /** A session on this daemon (never auto-starting another); closed by `stop()` if still open. */
@@ -73,6 +106,13 @@ export class OursDaemon {
   async stop(): Promise<void> {
     await Promise.all([...this.sessions].map((session) => session.close({ shutdownKernel: false }).catch(() => undefined)));
     this.sessions.clear();
-    await this.daemon.stop();
+    const daemon = this.daemon;
+    if (daemon instanceof Daemon) return daemon.stop();
+    if (daemon.exitCode !== null || daemon.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => daemon.once("exit", () => resolve()));
+    await new DaemonClient({ socketPath: this.socketPath }).shutdown().catch(() => daemon.kill("SIGTERM"));
+    const timer = setTimeout(() => daemon.kill("SIGKILL"), 15_000);
+    await exited;
+    clearTimeout(timer);
   }
 }

@@ -27,16 +27,18 @@ interface Options {
   quick: boolean;
   json: string | undefined;
   only: Set<string> | undefined;
+  daemonProcess: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { quick: false, json: undefined, only: undefined };
+  const options: Options = { quick: false, json: undefined, only: undefined, daemonProcess: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === "--quick") options.quick = true;
+    else if (flag === "--daemon-process") options.daemonProcess = true;
     else if (flag === "--json") options.json = argv[++i];
     else if (flag === "--only") options.only = new Set((argv[++i] ?? "").split(",").filter(Boolean));
-    else throw new Error(`Unknown flag ${flag}; use --quick, --json <file>, --only <${METRICS.map((m) => m.name).join(",")}>`);
+    else throw new Error(`Unknown flag ${flag}; use --quick, --daemon-process, --json <file>, --only <${METRICS.map((m) => m.name).join(",")}>`);
   }
   const unknown = [...(options.only ?? [])].filter((name) => !METRICS.some((metric) => metric.name === name));
   if (unknown.length > 0) throw new Error(`Unknown metric ${unknown.join(", ")}; known: ${METRICS.map((m) => m.name).join(", ")}`);
@@ -61,14 +63,14 @@ function machineInfo(): Record<string, string | number> {
   };
 }
 
-async function startClients(quick: boolean, workDir: string): Promise<BenchContext> {
+async function startClients(quick: boolean, workDir: string, daemonProcess: boolean): Promise<BenchContext> {
   const [floor, ours, peer] = await Promise.all([
     FloorKernel.launch(workDir).then((kernel) => {
       registerCleanup(() => kernel.shutdown(), () => kernel.kill());
       return kernel;
     }),
-    OursDaemon.start(path.join(workDir, "cache")).then((daemon) => {
-      registerCleanup(() => daemon.stop());
+    OursDaemon.start(path.join(workDir, "cache"), daemonProcess).then((daemon) => {
+      registerCleanup(() => daemon.stop(), () => daemon.kill());
       return daemon;
     }),
     PeerClient.start(workDir).then((client) => {
@@ -89,10 +91,11 @@ async function main(): Promise<void> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "runtimed-bench-"));
   registerCleanup(() => fs.rmSync(workDir, { recursive: true, force: true }), () => fs.rmSync(workDir, { recursive: true, force: true }));
   const info = machineInfo();
+  info.ours_daemon = options.daemonProcess ? "separate process (node --import tsx lib/daemon/main.ts)" : "in-process (Daemon.start)";
   process.stdout.write(`runtimed bench${options.quick ? " (--quick)" : ""} — ${Object.entries(info).map(([k, v]) => `${k}: ${v}`).join(", ")}\n`);
 
   const started = Date.now();
-  const context = await startClients(options.quick, workDir);
+  const context = await startClients(options.quick, workDir, options.daemonProcess);
   if (!context.peer.available) process.stdout.write(`peer: n/a (${context.peer.unavailable})\n`);
   const rows: Row[] = [];
   const failures: string[] = [];
@@ -115,7 +118,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${renderTable(rows, context.peer.unavailable)}\n\nload average after: ${info.load_average_after}; ${info.duration_s} s\n`);
   for (const failure of failures) process.stdout.write(`\nFAILED ${failure}\n`);
   if (options.json) {
-    fs.writeFileSync(options.json, JSON.stringify({ machine: info, quick: options.quick, peer: context.peer.unavailable ?? "jupyter_client", rows, failures }, null, 2));
+    fs.writeFileSync(options.json, JSON.stringify({ machine: info, daemon_process: options.daemonProcess, quick: options.quick, peer: context.peer.unavailable ?? "jupyter_client", rows, failures }, null, 2));
     process.stdout.write(`wrote ${options.json}\n`);
   }
   if (failures.length > 0) process.exitCode = 1;

@@ -6,8 +6,7 @@ import { peerNote, peerSamples, ratioRow, type BenchContext, type Metric, type R
 import { interleave, median, now } from "../stats";
 
 /** Times `code` on every client `runs` times (interleaved) and checks each got `stdoutLength` chars. */
-async function outputRun(context: BenchContext, code: string, runs: number, stdoutLength: number) {
-  const cellId = context.oursSession.createCell(code);
+async function outputRun(context: BenchContext, code: string, runs: number, stdoutLength: number, cellId = context.oursSession.createCell(code)) {
   const check = (client: string, length: number) => {
     if (length !== stdoutLength) throw new Error(`${client}: stdout has ${length} chars, expected ${stdoutLength}`);
   };
@@ -76,10 +75,22 @@ export const bigOutput: Metric = {
   async run(context: BenchContext): Promise<Row[]> {
     const runs = context.quick ? 1 : 3;
     const notebookId = context.oursSession.notebookId;
+    const code = "print('x'*5_000_000)";
+    const cellId = context.oursSession.createCell(code);
     await context.oursSession.flush();
     const before = await context.ours.roomFileSize(notebookId);
-    const samples = await outputRun(context, "print('x'*5_000_000)", runs, 5_000_001);
+    const samples = await outputRun(context, code, runs, 5_000_001, cellId);
     const growthPerRun = ((await context.ours.roomFileSize(notebookId)) - before) / runs;
+    // 'x' * 5 MB compresses to almost nothing in Automerge.save; random base64 does not, so it
+    // shows whether the payload itself went into the document.
+    const randomCell = context.oursSession.createCell("import os, base64; print(base64.b64encode(os.urandom(3_750_000)).decode())");
+    await context.oursSession.flush();
+    const randomBefore = await context.ours.roomFileSize(notebookId);
+    const randomStarted = now();
+    const randomResult = await context.oursSession.executeCell(randomCell, { timeoutSecs: 300 });
+    const randomMs = now() - randomStarted;
+    if (randomResult.stdout.length !== 5_000_001) throw new Error(`ours: random output has ${randomResult.stdout.length} chars`);
+    const randomGrowth = (await context.ours.roomFileSize(notebookId)) - randomBefore;
     return [
       ratioRow(
         "one 5 MB output to result",
@@ -95,7 +106,17 @@ export const bigOutput: Metric = {
         peer: null,
         target: "≤ 2 KB",
         met: growthPerRun <= 2048,
-        notes: [`growth of the room file (<cache>/notebook-docs/*.automerge = Automerge.save of the daemon's doc) over ${runs} run(s), incl. creating the cell, divided by runs`],
+        notes: [`growth of the room file (<cache>/notebook-docs/*.automerge = Automerge.save of the daemon's doc) over ${runs} run(s), divided by runs`],
+      },
+      {
+        metric: "document growth per 5 MB random (incompressible) output",
+        unit: "KB",
+        ours: randomGrowth / 1024,
+        floor: null,
+        peer: null,
+        target: "≤ 2 KB",
+        met: randomGrowth <= 2048,
+        notes: [`print(base64 of 3.75 MB os.urandom), one run, ours only (${randomMs.toFixed(0)} ms to result); same measurement as above`],
       },
     ];
   },

@@ -23,7 +23,7 @@ export const editPropagation: Metric = {
       const [writer, ...readers] = sessions as [Session, ...Session[]];
       const cellId = writer.createCell("");
       await writer.flush();
-      await Promise.all(readers.map((reader) => firstValueFrom(reader.cell$(cellId))));
+      await Promise.all(readers.map((reader) => firstValueFrom(reader.cells$.pipe(filter((cells) => cells.some((cell) => cell.id === cellId))))));
       let expected = "";
       let sentAt = 0;
       let arrivals: number[] = [];

@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import { Daemon } from "../daemon/daemon";
+import type { Daemon } from "../daemon/daemon";
 import { RuntimedError } from "../protocol/errors";
 import { daemonFiles } from "../protocol/paths";
 import { PACKAGE_VERSION } from "../protocol/version";
@@ -106,7 +106,9 @@ async function startForeground(context: CliContext): Promise<number> {
   const signal = waitForSignal();
   let daemon: Daemon;
   try {
-    daemon = await Daemon.start({ socketPath: context.socketPath, cacheDir: context.cacheDir });
+    // Only this command needs the daemon's code (kernels, ZeroMQ); load it here.
+    const { Daemon: DaemonClass } = await import("../daemon/daemon");
+    daemon = await DaemonClass.start({ socketPath: context.socketPath, cacheDir: context.cacheDir });
   } catch (error) {
     signal.dispose();
     throw error;

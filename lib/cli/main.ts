@@ -7,9 +7,6 @@ import { RuntimedError } from "../protocol/errors";
 import { PACKAGE_VERSION } from "../protocol/version";
 import { UsageError, splitGlobalOptions } from "./args";
 import { resolveContext, type CliContext } from "./context";
-import { daemonCommand } from "./daemon-commands";
-import { poolCommand, roomsCommand } from "./rooms";
-import { runCommand } from "./run-notebook";
 
 /** Help for `runtimed`. */
 export const mainHelp = `Usage: runtimed <command> [options]
@@ -39,11 +36,13 @@ Examples:
 
 type Command = (argv: string[], context: CliContext) => Promise<number>;
 
-const commands: Record<string, Command> = {
-  daemon: daemonCommand,
-  rooms: roomsCommand,
-  pool: poolCommand,
-  run: runCommand,
+// Loaded on demand: the daemon and the SDK pull in ZeroMQ and Automerge, which `--help` and
+// `rooms` need not pay for.
+const commands: Record<string, () => Promise<Command>> = {
+  daemon: async () => (await import("./daemon-commands")).daemonCommand,
+  rooms: async () => (await import("./rooms")).roomsCommand,
+  pool: async () => (await import("./rooms")).poolCommand,
+  run: async () => (await import("./run-notebook")).runCommand,
 };
 
 /** Runs the command line `argv` (without `node` and the script) and resolves with the exit code. */
@@ -65,11 +64,12 @@ export async function main(argv: string[]): Promise<number> {
       context.stdout.write(`runtimed ${PACKAGE_VERSION}\n`);
       return 0;
     }
-    const command = commands[name];
-    if (!command) {
+    const loadCommand = Object.hasOwn(commands, name) ? commands[name] : undefined;
+    if (!loadCommand) {
       context.stderr.write(`runtimed: unknown command '${name}'\n\n${mainHelp}`);
       return 2;
     }
+    const command = await loadCommand();
     return await command(commandArgv, context);
   } catch (error) {
     const stderr = context?.stderr ?? process.stderr;

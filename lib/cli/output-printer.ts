@@ -21,8 +21,8 @@ export class OutputPrinter {
   constructor(
     private readonly stdout: PrintStream,
     private readonly stderr: PrintStream,
-    /** Called before anything is written, e.g. to take a progress bar off the screen. */
-    private readonly beforeWrite: () => void = () => undefined,
+    /** Called around every write, e.g. to take a progress bar off the screen and put it back. */
+    private readonly hooks: { beforeWrite?: () => void; afterWrite?: (atLineStart: boolean) => void } = {},
   ) {}
 
   /** True when the cursor is at the start of a line. */
@@ -59,9 +59,10 @@ export class OutputPrinter {
 
   private write(stream: PrintStream, text: string): void {
     if (!text) return;
-    this.beforeWrite();
+    this.hooks.beforeWrite?.();
     stream.write(stream.isTTY ? text : text.replace(ANSI_ESCAPE, ""));
     this.lastChar = text.at(-1)!;
+    this.hooks.afterWrite?.(this.atLineStart);
   }
 }
 

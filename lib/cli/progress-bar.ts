@@ -14,6 +14,7 @@ const CLEAR_LINE = "\r\x1b[2K";
 export class ProgressBar {
   private done = 0;
   private visible = false;
+  private stopped = false;
   readonly enabled: boolean;
 
   constructor(
@@ -32,7 +33,7 @@ export class ProgressBar {
 
   /** Draws the bar (again), e.g. after `clear()` made room for other output. */
   draw(): void {
-    if (!this.enabled) return;
+    if (!this.enabled || this.stopped) return;
     this.stream.write(CLEAR_LINE + this.render());
     this.visible = true;
   }
@@ -44,10 +45,16 @@ export class ProgressBar {
     this.visible = false;
   }
 
+  /** Removes the bar for good: later `draw()` and `update()` calls draw nothing. */
+  stop(): void {
+    this.clear();
+    this.stopped = true;
+  }
+
   /** The bar as text, sized to the terminal: `[=====>    ] 3/7 cells`. */
   render(): string {
     const label = ` ${this.done}/${this.total} ${this.unit}`;
-    const width = Math.max(10, Math.min(40, (this.stream.columns ?? 80) - label.length - 3));
+    const width = Math.max(10, Math.min(40, (this.stream.columns || 80) - label.length - 3));
     const filled = Math.round((this.done / this.total) * width);
     const bar = filled >= width ? "=".repeat(width) : "=".repeat(Math.max(0, filled - 1)) + (filled > 0 ? ">" : "") + " ".repeat(width - filled);
     return `[${bar}]${label}`;

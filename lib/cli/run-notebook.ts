@@ -65,21 +65,25 @@ export async function runCommand(argv: string[], context: CliContext): Promise<n
   const session = await Session.open(notebookPath, { socketPath: context.socketPath, cacheDir: context.cacheDir });
   const signal = waitForSignal();
   try {
-    const cells = session.getCells().filter((cell) => cell.cellType === "code" && cell.source.trim() !== "");
+    const cells = session.getCells().filter((cell: Cell) => cell.cellType === "code" && cell.source.trim() !== "");
     const bar = new ProgressBar(context.stderr, cells.length, "cells");
-    const printer = new OutputPrinter(context.stdout, context.stderr, () => bar.clear());
+    // The bar keeps the bottom line while output scrolls above it; it can only come back once
+    // the output ends its line.
+    const printer = new OutputPrinter(context.stdout, context.stderr, {
+      beforeWrite: () => bar.clear(),
+      afterWrite: (atLineStart) => atLineStart && bar.draw(),
+    });
     const started = Date.now();
     printer.notice(`Running ${plural(cells.length, "code cell")} of ${path.basename(notebookPath)} (${kernelType} kernel)`);
     if (cells.length === 0) return finish(printer, session, savePath, "Nothing to run.", 0);
 
     const kernelStart = await Promise.race([session.startKernel({ kernelType, notebookPath }).then(() => "started" as const), signal.received]);
-    if (kernelStart !== "started") return interrupted(printer);
+    if (kernelStart !== "started") return interrupted(printer, bar);
     bar.draw();
 
     const failures: string[] = [];
     for (const [position, cell] of cells.entries()) {
       printer.notice(`── cell ${position + 1}/${cells.length}: ${firstLine(cell.source)}`);
-      bar.draw();
       const outcome = await runCell(session, cell, timeoutSecs, printer, signal);
       printer.endLine();
       bar.update(position + 1);
@@ -89,11 +93,11 @@ export async function runCommand(argv: string[], context: CliContext): Promise<n
       failures.push(`cell ${position + 1} (${cell.id}): ${failure}`);
       if (stopOnError) {
         const notRun = cells.length - position - 1;
-        bar.clear();
+        bar.stop();
         return finish(printer, session, savePath, `Cell ${position + 1} of ${cells.length} failed: ${failure}${notRun ? `; ${plural(notRun, "cell")} not run` : ""}.`, 1);
       }
     }
-    bar.clear();
+    bar.stop();
     const elapsed = ((Date.now() - started) / 1000).toFixed(1);
     if (failures.length) {
       return finish(printer, session, savePath, `${failures.length} of ${plural(cells.length, "cell")} failed in ${elapsed} s:\n  ${failures.join("\n  ")}`, 1);
@@ -144,8 +148,8 @@ async function finish(printer: OutputPrinter, session: Session, savePath: string
   return exitCode;
 }
 
-function interrupted(printer: OutputPrinter, bar?: ProgressBar): number {
-  bar?.clear();
+function interrupted(printer: OutputPrinter, bar: ProgressBar): number {
+  bar.stop();
   printer.notice("Interrupted; the notebook was not written.");
   return 130;
 }

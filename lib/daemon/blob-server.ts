@@ -14,6 +14,8 @@ const IMMUTABLE = "public, max-age=31536000, immutable";
  * changes its bytes. Everything else is 404 (405 for other methods on a blob URL).
  */
 export class BlobServer {
+  private listeningPort = 0;
+
   private constructor(
     private readonly server: http.Server,
     private readonly store: BlobStore,
@@ -30,12 +32,13 @@ export class BlobServer {
       );
       server.listen({ host: "127.0.0.1", port: 0 }, () => resolve());
     });
+    blobServer.listeningPort = (server.address() as AddressInfo).port;
     return blobServer;
   }
 
   /** The TCP port on 127.0.0.1, for `daemon.json`'s `blob_port`. */
   get port(): number {
-    return (this.server.address() as AddressInfo).port;
+    return this.listeningPort;
   }
 
   /** Stops listening and closes every connection, idle keep-alive ones too. */

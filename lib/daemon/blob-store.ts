@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { BlobSink } from "../outputs/manifest";
+import type { BlobSink, BlobSource } from "../outputs/manifest";
 import { RuntimedError } from "../protocol/errors";
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -51,6 +51,18 @@ export class BlobStore implements BlobSink {
   /** The bytes of a blob, or undefined when the store does not have it. */
   get(hash: string): Buffer | undefined {
     return ifExists(() => fs.readFileSync(this.blobPath(checkHash(hash))));
+  }
+
+  /** The bytes of a blob the store must have; a missing one is a PROTOCOL error naming it. */
+  read(hash: string): Buffer {
+    const bytes = this.get(hash);
+    if (!bytes) throw new RuntimedError("PROTOCOL", `Blob ${hash} is not in the blob store at ${this.directory}`);
+    return bytes;
+  }
+
+  /** This store as a `BlobSource`, for `fromManifest` in the daemon. */
+  asSource(): BlobSource {
+    return { get: (hash) => this.read(hash) };
   }
 
   /** Whether the store has the blob. */

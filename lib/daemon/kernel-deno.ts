@@ -1,8 +1,13 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { Kernel } from "../kernel/kernel";
 import type { KernelSpec } from "../kernel/kernelspec";
 import { RuntimedError } from "../protocol/errors";
+import { settleIdle } from "./kernel-iopub-settle";
+
+/** How long Deno's outputs may trail its idle status (observed: up to ~20 ms under load). */
+const DENO_IDLE_SETTLE_MS = 50;
 
 /** The npm package that ships deno's binary for this platform, e.g. `@deno/linux-x64-glibc`. */
 function platformPackage(): string {
@@ -81,4 +86,17 @@ export function denoKernelSpec(binary: string, cacheDir: string): KernelSpec {
     interruptMode: "message",
     resourceDir: "",
   };
+}
+
+/**
+ * Starts Deno's Jupyter kernel. Its iopub stream is reordered so that each idle status comes
+ * after the request's outputs (see `settleIdle`): otherwise an execution would end before its
+ * `console.log` output or result arrived.
+ */
+export async function launchDenoKernel(options: { connectionDir: string; cacheDir: string; cwd?: string }): Promise<Kernel> {
+  const spec = denoKernelSpec(denoBinary(), options.cacheDir);
+  const kernel = await Kernel.launch({ spec, connectionDir: options.connectionDir, cwd: options.cwd });
+  // Kernel has no hook for this yet; replacing the stream before anyone subscribes is safe.
+  Object.defineProperty(kernel, "iopub$", { value: kernel.iopub$.pipe(settleIdle(DENO_IDLE_SETTLE_MS)) });
+  return kernel;
 }

@@ -10,7 +10,7 @@ import { VenvBackend } from "../env/venv-backend";
 import { Kernel } from "../kernel/kernel";
 import { findKernelSpec, findKernelSpecs, pythonKernelSpec } from "../kernel/kernelspec";
 import { RuntimedError, toRuntimedError } from "../protocol/errors";
-import { denoBinary, denoKernelSpec } from "./kernel-deno";
+import { launchDenoKernel } from "./kernel-deno";
 import { KernelPool, type WarmKernel } from "./kernel-pool";
 import type { Logger } from "./logger";
 
@@ -104,8 +104,8 @@ export class KernelProvider {
     const cwd = request.notebookPath ? path.dirname(path.resolve(request.notebookPath)) : undefined;
     if (request.kernelType === "python") return this.launchPython(request, cwd);
     if (request.kernelType === "deno") {
-      const spec = denoKernelSpec(denoBinary(), this.cacheDir);
-      return this.announce(await Kernel.launch({ spec, connectionDir: this.options.kernelsDir, cwd }), "deno", "deno");
+      const kernel = await launchDenoKernel({ connectionDir: this.options.kernelsDir, cacheDir: this.cacheDir, cwd });
+      return this.announce(kernel, "deno", "deno");
     }
     const spec = await findKernelSpec(request.kernelType);
     if (!spec) throw await this.unknownKernel(request.kernelType);

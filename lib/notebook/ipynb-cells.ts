@@ -171,7 +171,9 @@ function notebookMetadata(text: string | undefined, template: IpynbNotebook | un
   }
   const value = withoutKeys(parsed.value, TRANSIENT_NOTEBOOK_KEYS);
   if (templateMetadata && jsonEqual(templateMetadata, value)) return { value: templateMetadata, literals: templateLiterals };
-  return { value, literals: parsed.numberLiterals };
+  // A client that edits the JSON with JSON.parse/stringify turns `1.0` into `1`; where the value
+  // at a path is still the template's, the template's literal comes back (the writer checks).
+  return { value, literals: new Map([...templateLiterals, ...parsed.numberLiterals]) };
 }
 
 function nbformatMinor(text: string | undefined, templateMinor: JsonValue | undefined): number {

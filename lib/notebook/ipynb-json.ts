@@ -2,8 +2,8 @@
  * JSON as Python's `json` module reads and writes it, which is what nbformat uses: `dumps` with
  * sorted keys (by code point), `indent` and `separators=(",", ": ")`, non-ASCII kept, floats in
  * `repr` form (`1.0`, `1e-05`, `1e+16`). A JS number cannot tell `1.0` from `1`, so the reader
- * records every number literal that the writer would not reproduce from the value alone, by JSON
- * pointer, and the writer puts those literals back.
+ * records, by JSON pointer, how Python would write every number whose value alone would be
+ * written otherwise, and the writer puts those back.
  */
 import { RuntimedError } from "../protocol/errors";
 
@@ -16,8 +16,8 @@ export interface JsonObject {
 }
 
 /**
- * Number literals that `formatNumber` would not reproduce (`1.0`, `-0.0`, ints past 2^53),
- * keyed by JSON pointer (`/cells/0/metadata/scale`).
+ * How Python writes numbers that `formatNumber` would write otherwise (`1.0`, `-0.0`, `1e+16`,
+ * ints past 2^53), keyed by JSON pointer (`/cells/0/metadata/scale`).
  */
 export type NumberLiterals = ReadonlyMap<string, string>;
 
@@ -120,7 +120,8 @@ export function parseJsonPreservingNumbers(text: string): ParsedJson {
     if (literal === undefined) return fail("unexpected character");
     at += literal.length;
     const value = Number(literal);
-    if (formatNumber(value) !== literal) numberLiterals.set(pointer, literal);
+    const written = pythonRendering(literal, value);
+    if (written !== formatNumber(value)) numberLiterals.set(pointer, written);
     return value;
   };
 
@@ -139,6 +140,15 @@ const KEYWORDS: ReadonlyArray<[string, JsonValue]> = [
   ["Infinity", Infinity],
   ["-Infinity", -Infinity],
 ];
+
+/**
+ * What Python's `json.dumps(json.loads(literal))` writes: a literal with a point or an exponent
+ * is a float (`1.0`, `1e-05`; `1e400` overflows to `Infinity`), any other an exact int.
+ */
+function pythonRendering(literal: string, value: number): string {
+  if (!/[.eE]/.test(literal)) return BigInt(literal).toString();
+  return Number.isFinite(value) ? pythonFloatRepr(value) : formatNumber(value);
+}
 
 /** Options of {@link dumpJsonLikePython}. */
 export interface DumpOptions {
@@ -164,7 +174,8 @@ export function dumpJsonLikePython(value: JsonValue, options: DumpOptions = {}):
     else if (typeof item === "string") parts.push(JSON.stringify(item));
     else if (typeof item === "number") {
       const literal = literals?.get(pointer);
-      parts.push(literal !== undefined && Object.is(Number(literal), item) ? literal : formatNumber(item));
+      // `===` on purpose: JSON.stringify writes -0 as 0, which must not lose a file's `-0.0`.
+      parts.push(literal !== undefined && Number(literal) === item ? literal : formatNumber(item));
     } else if (Array.isArray(item)) {
       if (item.length === 0) return void parts.push("[]");
       const [open, between, close] = brackets(unit, level);

@@ -43,7 +43,7 @@ export class ExecutionTracker {
       case "execution_done":
         if (event.executionId !== this.executionId) return [];
         if (event.executionCount !== null) this.executionCount = event.executionCount;
-        return [{ type: "result", ...base, result: this.result(event.success) }];
+        return [{ type: "result", ...base, result: this.result(event.success, event.error) }];
       default:
         return [];
     }
@@ -54,8 +54,11 @@ export class ExecutionTracker {
     return error instanceof RuntimedError ? error : new RuntimedError("INTERNAL", String(error));
   }
 
-  private result(success: boolean): ExecutionResult {
-    return buildResult(this.cellId, this.executionId, success, this.executionCount, this.outputs);
+  private result(success: boolean, failure: { code: string; message: string } | null): ExecutionResult {
+    const result = buildResult(this.cellId, this.executionId, success, this.executionCount, this.outputs);
+    // Failures outside the kernel's code (cancelled while queued, kernel gone) have no error output.
+    if (!success && result.error === null && failure) result.error = { ename: failure.code, evalue: failure.message, traceback: [] };
+    return result;
   }
 }
 

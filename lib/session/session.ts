@@ -2,12 +2,14 @@ import { randomUUID } from "node:crypto";
 import * as Automerge from "@automerge/automerge";
 import {
   BehaviorSubject,
+  defer,
   Observable,
   Subject,
   distinctUntilChanged,
   lastValueFrom,
   map,
   shareReplay,
+  skipWhile,
   startWith,
   takeUntil,
   takeWhile,
@@ -33,6 +35,7 @@ import { connectToDaemon } from "../transport/connect";
 import type { DaemonConnection } from "../transport/daemon-connection";
 import { DocumentReplica } from "./document-replica";
 import { executionObservable } from "./execute";
+import { executeAll as executeInOrder, type ExecuteAllOptions } from "./pipeline";
 import { toResult } from "./operators/to-result";
 import { decodeOutput, toRoomEvent } from "./room-events";
 import type {
@@ -297,10 +300,14 @@ export class Session implements AsyncDisposable {
     return Automerge.save(this.replica.doc);
   }
 
-  /** One cell, live; completes when the cell is deleted. */
+  /**
+   * One cell, live: emits once the cell exists (it may still be on its way from another
+   * client) and on every change; completes when the cell is deleted.
+   */
   cell$(cellId: string): Observable<Cell> {
     return this.cells$.pipe(
       map((cells) => cells.find((cell) => cell.id === cellId)),
+      skipWhile((cell) => cell === undefined),
       takeWhile((cell): cell is Cell => cell !== undefined),
       distinctUntilChanged((a, b) => JSON.stringify(a) === JSON.stringify(b)),
     );
@@ -346,6 +353,20 @@ export class Session implements AsyncDisposable {
   /** Like `execute`, but unsubscribing only stops watching; the execution goes on. */
   queue(cellId: string, options: ExecuteOptions = {}): Observable<ExecutionEvent> {
     return executionObservable(this.executionContext(), cellId, { ...options, cancelOnUnsubscribe: false });
+  }
+
+  /**
+   * Executes cells one after another as one cold observable of their events; by default it stops
+   * after the first cell that fails (the rest are not run). Unsubscribing cancels the running cell.
+   */
+  executeAll(cellIds: string[], options: ExecuteOptions & ExecuteAllOptions = {}): Observable<ExecutionEvent> {
+    const { stopOnError, ...executeOptions } = options;
+    return executeInOrder((cellId) => this.execute(cellId, executeOptions), cellIds, { stopOnError });
+  }
+
+  /** Executes every code cell in document order, as `executeAll` does; the cells are read on subscribe. */
+  runAll(options: ExecuteOptions & ExecuteAllOptions = {}): Observable<ExecutionEvent> {
+    return defer(() => this.executeAll(this.getCells().filter((cell) => cell.cellType === "code").map((cell) => cell.id), options));
   }
 
   /** Executes a cell and resolves with its result (starting the kernel if needed). */
@@ -404,6 +425,7 @@ export class Session implements AsyncDisposable {
       connection.broadcasts$.subscribe((message) => this.receiveBroadcast(toRoomEvent(message))),
       connection.closed$.subscribe((error) => this.disconnected(connection, error)),
     ];
+    connection.start();
     this.replica.attach((message) => connection.sendSync(message));
     await withTimeout(
       this.replica.whenHasHeads(connection.initialHeads),

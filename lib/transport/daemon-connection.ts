@@ -38,6 +38,8 @@ export class DaemonConnection {
   private readonly syncSubject = new Subject<Uint8Array>();
   private readonly closedSubject = new Subject<RuntimedError | null>();
   private closedError: RuntimedError | null | undefined;
+  /** Frames that arrived before `start()`: the room's first broadcasts must not be lost. */
+  private held: Buffer[] | null = [];
 
   /** Every broadcast of the room, in arrival order. */
   readonly broadcasts$: Observable<Broadcast> = this.broadcastsSubject.asObservable();
@@ -52,7 +54,7 @@ export class DaemonConnection {
     /** The daemon's document heads at handshake time (notebook_sync only). */
     readonly initialHeads: string[],
   ) {
-    socket.onFrame = (frame) => this.receive(frame);
+    socket.onFrame = (frame) => (this.held && frame[0] !== FrameType.Response ? this.held.push(frame) : this.receive(frame));
     socket.onError = (error) => this.finish(error);
     socket.onClose = () => this.finish(new RuntimedError("DAEMON_UNAVAILABLE", "The daemon closed the connection"));
   }
@@ -106,6 +108,13 @@ export class DaemonConnection {
       };
       raw.once("connect", () => socket.send(encodeMessage(options.handshake)));
     });
+  }
+
+  /** Starts delivering frames to `sync$` and `broadcasts$`; call it after subscribing to them. */
+  start(): void {
+    const held = this.held;
+    this.held = null;
+    for (const frame of held ?? []) this.receive(frame);
   }
 
   get isOpen(): boolean {

@@ -25,15 +25,17 @@ describe("runtimed help and usage errors", () => {
   });
 
   it("each command group has its own help", async () => {
-    const daemon = await runCli(["daemon", "--help"]);
+    const [daemon, run, rooms, pool] = await Promise.all([
+      runCli(["daemon", "--help"]),
+      runCli(["run", "--help"]),
+      runCli(["rooms", "-h"]),
+      runCli(["pool", "--help"]),
+    ]);
     expect(daemon.exitCode).toBe(0);
     expect(daemon.stdout).toMatch(/Usage: runtimed daemon <command>[\s\S]*--foreground[\s\S]*logs \[-f\] \[-n N\]/);
-    const run = await runCli(["run", "--help"]);
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toMatch(/Usage: runtimed run <notebook.ipynb>[\s\S]*--inplace[\s\S]*--continue-on-error/);
-    const rooms = await runCli(["rooms", "-h"]);
     expect(rooms.stdout).toContain("Usage: runtimed rooms");
-    const pool = await runCli(["pool", "--help"]);
     expect(pool.stdout).toContain("--flush");
   });
 
@@ -52,14 +54,16 @@ describe("runtimed help and usage errors", () => {
   });
 
   it("an unknown option or subcommand exits 2 and points at the right help", async () => {
-    const option = await runCli(["daemon", "status", "--bogus"]);
+    const [option, subcommand, value] = await Promise.all([
+      runCli(["daemon", "status", "--bogus"]),
+      runCli(["daemon", "restart-everything"]),
+      runCli(["daemon", "logs", "-n", "many"]),
+    ]);
     expect(option.exitCode).toBe(2);
     expect(option.stderr).toContain("Unknown option '--bogus'");
     expect(option.stderr).toContain("See `runtimed daemon --help`");
-    const subcommand = await runCli(["daemon", "restart-everything"]);
     expect(subcommand.exitCode).toBe(2);
     expect(subcommand.stderr).toContain("Unknown daemon command 'restart-everything'; use start, stop, status or logs");
-    const value = await runCli(["daemon", "logs", "-n", "many"]);
     expect(value.exitCode).toBe(2);
     expect(value.stderr).toContain("-n takes a positive number, not 'many'");
   });

@@ -1,6 +1,6 @@
 import type * as nbformat from "@jupyterlab/nbformat";
 import { buildResult } from "../../lib/session/execution-tracker";
-import type { ExecutionEvent, Output } from "../../lib/session/types";
+import type { ExecutionEvent, ExecutionResult, Output } from "../../lib/session/types";
 
 /** Builders for the events of one execution, so marble value maps read like the stream. */
 export function eventsOf(cellId: string, executionId = `${cellId}-run`) {
@@ -35,3 +35,9 @@ export const errorOutput = (ename: string, evalue: string): nbformat.IError => (
   evalue,
   traceback: [`${ename}: ${evalue}`],
 });
+
+/** The result a result event carries. */
+export function resultOf(event: ExecutionEvent): ExecutionResult {
+  if (event.type !== "result") throw new Error(`expected a result event, got ${event.type}`);
+  return event.result;
+}

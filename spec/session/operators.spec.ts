@@ -15,7 +15,7 @@ import {
   toResult,
 } from "../../lib/session/operators";
 import type { ExecutionEvent } from "../../lib/session/types";
-import { display, errorOutput, eventsOf, executeResult, stream } from "./execution-events";
+import { display, errorOutput, eventsOf, executeResult, resultOf, stream } from "./execution-events";
 
 const run = eventsOf("cell-1");
 const newScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
@@ -152,7 +152,7 @@ describe("execution operators", () => {
       const result = run.result(true, [stream("stdout", "ok\n")], 3);
       newScheduler().run(({ cold, expectObservable }) => {
         const events$ = cold("q-s-o-(r|)", { q: run.queued(), s: run.started(3), o: run.output(0, stream("stdout", "ok\n")), r: result });
-        expectObservable(events$.pipe(toResult())).toBe("------(r|)", { r: (result as { result: unknown }).result });
+        expectObservable(events$.pipe(toResult())).toBe("------(r|)", { r: resultOf(result) });
       });
     });
   });
@@ -185,7 +185,7 @@ describe("execution operators", () => {
 
     it("turns an unsuccessful result into an ExecutionFailedError that carries the result", () => {
       const failed = run.result(false, [errorOutput("KeyError", "'x'")]);
-      const failedResult = (failed as { result: import("../../lib/session/types").ExecutionResult }).result;
+      const failedResult = resultOf(failed);
       let caught: unknown;
       newScheduler().run(({ cold, expectObservable }) => {
         const events$ = cold("s-r-|", { s: run.started(1), r: failed }).pipe(throwOnError());
@@ -198,7 +198,7 @@ describe("execution operators", () => {
     });
 
     it("names the cell when a failed result has no error output", () => {
-      const error = new ExecutionFailedError((run.result(false) as { result: import("../../lib/session/types").ExecutionResult }).result);
+      const error = new ExecutionFailedError(resultOf(run.result(false)));
       expect(error.message).toMatch(/^Cell cell-1 did not finish successfully \(execution cell-1-run\)/);
       expect(error.name).toBe("ExecutionFailedError");
     });

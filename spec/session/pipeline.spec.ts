@@ -2,17 +2,17 @@ import type { Observable } from "rxjs";
 import { TestScheduler } from "rxjs/testing";
 import { stdout } from "../../lib/session/operators";
 import { executeAll, summarize } from "../../lib/session/pipeline";
-import type { ExecutionEvent, ExecutionResult } from "../../lib/session/types";
-import { errorOutput, eventsOf, stream } from "./execution-events";
+import type { ExecutionEvent } from "../../lib/session/types";
+import { errorOutput, eventsOf, resultOf, stream } from "./execution-events";
 
 const load = eventsOf("load");
 const transform = eventsOf("transform");
 const plot = eventsOf("plot");
 const newScheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
-const resultOf = (event: ExecutionEvent): ExecutionResult => (event as Extract<ExecutionEvent, { type: "result" }>).result;
 
-// Each cell's execution as a cold observable: started, one output, result. `l`, `t`, `p` mark
-// the started events, `L`, `T`, `P` the results.
+// Each cell's execution as a cold observable: started, maybe an output, result. `l`, `t`, `p`
+// mark the started events, `L`, `T`, `P` the results, `F` the failed result of `transform`.
+// The executions take four frames between events so that grouped marbles line up.
 const values = {
   l: load.started(1),
   L: load.result(true, [], 1),
@@ -40,13 +40,13 @@ describe("executeAll()", () => {
   it("runs the cells one after another, each starting once the previous one has its result", () => {
     let executed: string[] = [];
     newScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
-      const executions = { load: cold("l-(L|)", values), transform: cold("t-o-(T|)", values), plot: cold("p-(P|)", values) };
+      const executions = { load: cold("l---(L|)", values), transform: cold("t---o---(T|)", values), plot: cold("p---(P|)", values) };
       const runner = executorOver(executions);
       executed = runner.executed;
-      expectObservable(executeAll(runner.execute, ["load", "transform", "plot"])).toBe("l-(Lt)-o-(Tp)-(P|)", values);
-      expectSubscriptions(executions.load.subscriptions).toBe("^-!");
-      expectSubscriptions(executions.transform.subscriptions).toBe("--^---!");
-      expectSubscriptions(executions.plot.subscriptions).toBe("------^-!");
+      expectObservable(executeAll(runner.execute, ["load", "transform", "plot"])).toBe("l---(Lt)o---(Tp)(P|)", values);
+      expectSubscriptions(executions.load.subscriptions).toBe("^---!");
+      expectSubscriptions(executions.transform.subscriptions).toBe("----^-------!");
+      expectSubscriptions(executions.plot.subscriptions).toBe("------------^---!");
     });
     expect(executed).toEqual(["load", "transform", "plot"]);
   });
@@ -54,11 +54,11 @@ describe("executeAll()", () => {
   it("stops after the first failing cell by default: its result is the last event and later cells never run", () => {
     let executed: string[] = [];
     newScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
-      const executions = { load: cold("l-(L|)", values), transform: cold("t-o-(F|)", values), plot: cold("p-(P|)", values) };
+      const executions = { load: cold("l---(L|)", values), transform: cold("t---o---(F|)", values), plot: cold("p---(P|)", values) };
       const runner = executorOver(executions);
       executed = runner.executed;
-      expectObservable(executeAll(runner.execute, ["load", "transform", "plot"])).toBe("l-(Lt)-o-(F|)", values);
-      expectSubscriptions(executions.transform.subscriptions).toBe("--^---!");
+      expectObservable(executeAll(runner.execute, ["load", "transform", "plot"])).toBe("l---(Lt)o---(F|)", values);
+      expectSubscriptions(executions.transform.subscriptions).toBe("----^-------!");
       expectSubscriptions(executions.plot.subscriptions).toBe([]);
     });
     expect(executed).toEqual(["load", "transform"]);
@@ -67,9 +67,9 @@ describe("executeAll()", () => {
   it("runs every cell despite a failure when stopOnError is false", () => {
     let executed: string[] = [];
     newScheduler().run(({ cold, expectObservable }) => {
-      const runner = executorOver({ load: cold("l-(L|)", values), transform: cold("t-o-(F|)", values), plot: cold("p-(P|)", values) });
+      const runner = executorOver({ load: cold("l---(L|)", values), transform: cold("t---o---(F|)", values), plot: cold("p---(P|)", values) });
       executed = runner.executed;
-      expectObservable(executeAll(runner.execute, ["load", "transform", "plot"], { stopOnError: false })).toBe("l-(Lt)-o-(Fp)-(P|)", values);
+      expectObservable(executeAll(runner.execute, ["load", "transform", "plot"], { stopOnError: false })).toBe("l---(Lt)o---(Fp)(P|)", values);
     });
     expect(executed).toEqual(["load", "transform", "plot"]);
   });
@@ -77,12 +77,12 @@ describe("executeAll()", () => {
   it("runs nothing before it is subscribed, and again for each subscription", () => {
     let executed: string[] = [];
     newScheduler().run(({ cold, expectObservable }) => {
-      const runner = executorOver({ load: cold("l-(L|)", values) });
+      const runner = executorOver({ load: cold("l---(L|)", values) });
       executed = runner.executed;
       const pipeline$ = executeAll(runner.execute, ["load"]);
       expect(runner.executed).toEqual([]);
-      expectObservable(pipeline$).toBe("l-(L|)", values);
-      expectObservable(pipeline$, "---^").toBe("---l-(L|)", values);
+      expectObservable(pipeline$).toBe("l---(L|)", values);
+      expectObservable(pipeline$, "---^").toBe("---l---(L|)", values);
     });
     expect(executed).toEqual(["load", "load"]);
   });
@@ -97,9 +97,9 @@ describe("executeAll()", () => {
     const failure = new Error("the daemon went away");
     let executed: string[] = [];
     newScheduler().run(({ cold, expectObservable }) => {
-      const runner = executorOver({ load: cold("l-(L|)", values), transform: cold("t-#", values, failure), plot: cold("p-(P|)", values) });
+      const runner = executorOver({ load: cold("l---(L|)", values), transform: cold("t---#", values, failure), plot: cold("p---(P|)", values) });
       executed = runner.executed;
-      expectObservable(executeAll(runner.execute, ["load", "transform", "plot"], { stopOnError: false })).toBe("l-(Lt)-#", values, failure);
+      expectObservable(executeAll(runner.execute, ["load", "transform", "plot"], { stopOnError: false })).toBe("l---(Lt)#", values, failure);
     });
     expect(executed).toEqual(["load", "transform"]);
   });
@@ -107,11 +107,11 @@ describe("executeAll()", () => {
   it("unsubscribing stops the running cell and never starts the rest", () => {
     let executed: string[] = [];
     newScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
-      const executions = { load: cold("l-(L|)", values), transform: cold("t-o-(T|)", values), plot: cold("p-(P|)", values) };
+      const executions = { load: cold("l---(L|)", values), transform: cold("t---o---(T|)", values), plot: cold("p---(P|)", values) };
       const runner = executorOver(executions);
       executed = runner.executed;
-      expectObservable(executeAll(runner.execute, ["load", "transform", "plot"]), "^---!").toBe("l-(Lt)-", values);
-      expectSubscriptions(executions.transform.subscriptions).toBe("--^-!");
+      expectObservable(executeAll(runner.execute, ["load", "transform", "plot"]), "^-----!").toBe("l---(Lt)", values);
+      expectSubscriptions(executions.transform.subscriptions).toBe("----^-!");
       expectSubscriptions(executions.plot.subscriptions).toBe([]);
     });
     expect(executed).toEqual(["load", "transform"]);
@@ -119,8 +119,8 @@ describe("executeAll()", () => {
 
   it("composes with the execution operators: the stdout of a whole pipeline", () => {
     newScheduler().run(({ cold, expectObservable }) => {
-      const runner = executorOver({ load: cold("l-(L|)", values), transform: cold("t-o-(T|)", values) });
-      expectObservable(executeAll(runner.execute, ["load", "transform"]).pipe(stdout())).toBe("----o--|", { o: "rows: 3\n" });
+      const runner = executorOver({ load: cold("l---(L|)", values), transform: cold("t---o---(T|)", values) });
+      expectObservable(executeAll(runner.execute, ["load", "transform"]).pipe(stdout())).toBe("--------o---|", { o: "rows: 3\n" });
     });
   });
 });
@@ -128,8 +128,8 @@ describe("executeAll()", () => {
 describe("summarize()", () => {
   it("emits every result of a pipeline, in order, once it completes", () => {
     newScheduler().run(({ cold, expectObservable }) => {
-      const runner = executorOver({ load: cold("l-(L|)", values), transform: cold("t-o-(F|)", values), plot: cold("p-(P|)", values) });
-      expectObservable(executeAll(runner.execute, ["load", "transform", "plot"]).pipe(summarize())).toBe("------(s|)", {
+      const runner = executorOver({ load: cold("l---(L|)", values), transform: cold("t---o---(F|)", values), plot: cold("p---(P|)", values) });
+      expectObservable(executeAll(runner.execute, ["load", "transform", "plot"]).pipe(summarize())).toBe("------------(s|)", {
         s: [resultOf(values.L), resultOf(values.F)],
       });
     });
