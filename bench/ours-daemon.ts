@@ -94,12 +94,22 @@ export class OursDaemon {
 
   /**
    * Size in bytes of the room's saved document (`Automerge.save(doc)`, written by the daemon to
-   * `<cache>/notebook-docs/`), after the debounced save of the latest change has happened.
+   * `<cache>/notebook-docs/`), once the debounced save of the latest change has landed: call it
+   * right after a change, and it waits for a save newer than the call (at most 30 s).
    */
   async roomFileSize(notebookId: string): Promise<number> {
-    await sleep(SAVE_DELAY_MS + 300);
+    const since = Date.now();
     const file = path.join(this.cacheDir, "notebook-docs", createHash("sha256").update(notebookId).digest("hex") + ".automerge");
-    return fs.statSync(file).size;
+    const deadline = since + Math.max(30_000, SAVE_DELAY_MS * 10);
+    for (;;) {
+      const stat = fs.statSync(file, { throwIfNoEntry: false });
+      if (stat && stat.mtimeMs >= since) return stat.size;
+      if (Date.now() > deadline) {
+        if (stat) return stat.size;
+        throw new Error(`the daemon never saved notebook ${notebookId} to ${file}`);
+      }
+      await sleep(50);
+    }
   }
 
   /** Closes every session still open and stops the daemon (kernels included). */

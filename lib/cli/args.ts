@@ -2,7 +2,7 @@
  * Command-line parsing for `runtimed`: global options anywhere on the line, then each command's
  * own options through Node's `util.parseArgs` (no dependency), with errors a person can act on.
  */
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { parseArgs } from "node:util";
 
 /** A mistake on the command line: printed with a pointer to the help, exit code 2. */
 export class UsageError extends Error {
@@ -60,12 +60,21 @@ export function wantsHelp(argv: readonly string[]): boolean {
   return false;
 }
 
-type OptionsSpec = NonNullable<ParseArgsConfig["options"]>;
+/** A command's options: each a string or a flag, maybe with a one-letter alias. */
+export type OptionsSpec = Record<string, { type: "string" | "boolean"; short?: string }>;
+
+/** The values of parsed options, typed from their spec; absent options are undefined. */
+export type OptionValues<T extends OptionsSpec> = { [K in keyof T]?: T[K]["type"] extends "string" ? string : boolean };
 
 /** Parses one command's options strictly; unknown options and missing values are UsageErrors. */
-export function parseCommandArgs<T extends OptionsSpec>(argv: readonly string[], options: T, helpCommand: string) {
+export function parseCommandArgs<T extends OptionsSpec>(
+  argv: readonly string[],
+  options: T,
+  helpCommand: string,
+): { values: OptionValues<T>; positionals: string[] } {
   try {
-    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
+    const { values, positionals } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
+    return { values: values as OptionValues<T>, positionals };
   } catch (error) {
     const message = error instanceof Error ? error.message.replace(/\. To specify a positional argument.*$/s, "") : String(error);
     throw new UsageError(message, helpCommand);
