@@ -87,6 +87,11 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  // `runtimed daemon logs -f | head` closes our stdout early: that is the reader's choice, not an error.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(0);
+    throw error;
+  });
   void main(process.argv.slice(2)).then((exitCode) => {
     // Let pending output drain; nothing else should keep the process alive after a command.
     process.exitCode = exitCode;

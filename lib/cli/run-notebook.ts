@@ -74,12 +74,12 @@ export async function runCommand(argv: string[], context: CliContext): Promise<n
       afterWrite: (atLineStart) => atLineStart && bar.draw(),
     });
     const started = Date.now();
-    printer.notice(`Running ${plural(cells.length, "code cell")} of ${path.basename(notebookPath)} (${kernelType} kernel)`);
+    printer.notice(`Running ${plural(cells.length, "code cell")} of ${path.basename(notebookPath)}`);
     if (cells.length === 0) return finish(printer, session, savePath, "Nothing to run.", 0);
 
     const kernelStart = await Promise.race([session.startKernel({ kernelType, notebookPath }).then(() => "started" as const), signal.received]);
     if (kernelStart !== "started") return interrupted(printer, bar);
-    bar.draw();
+    printer.notice(`Kernel: ${session.kernelType ?? kernelType} in ${session.envSource ?? "an unknown environment"}`);
 
     const failures: string[] = [];
     for (const [position, cell] of cells.entries()) {

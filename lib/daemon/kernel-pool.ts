@@ -107,6 +107,8 @@ export class KernelPool {
     const generation = this.generation;
     this.filling = this.launchOne(generation).finally(() => {
       this.filling = undefined;
+      // After a failed launch, try again (failuresInARow bounds it); flush and close refill themselves.
+      if (generation === this.generation) this.fill();
     });
   }
 

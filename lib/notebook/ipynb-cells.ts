@@ -49,7 +49,10 @@ const TRANSIENT_CELL_KEYS = ["trusted"];
 const DEFAULT_NBFORMAT_MINOR = 5;
 const CELL_FIELDS = new Set(["id", "cell_type", "source", "metadata", "attachments", "outputs", "execution_count"]);
 
-/** What the runtimed document should hold for a parsed notebook. */
+/**
+ * What the runtimed document should hold for a parsed notebook. Metadata, outputs and
+ * attachments are the notebook's own objects, not copies: copy them before changing them.
+ */
 export function ipynbToCells(notebook: IpynbNotebook): IpynbDocumentData {
   const { content } = notebook;
   const metadata = content.metadata as JsonObject;

@@ -21,7 +21,7 @@ export interface JsonObject {
  */
 export type NumberLiterals = ReadonlyMap<string, string>;
 
-/** A parsed JSON text: its value and the number literals its value alone cannot restore. */
+/** A parsed JSON text: its value, and how Python writes the numbers its value alone cannot say. */
 export interface ParsedJson {
   value: JsonValue;
   numberLiterals: Map<string, string>;
@@ -169,7 +169,8 @@ export function dumpJsonLikePython(value: JsonValue, options: DumpOptions = {}):
   const keySeparator = unit === undefined ? ":" : ": ";
 
   const write = (item: JsonValue, pointer: string, level: number): void => {
-    if (item === null) parts.push("null");
+    // `undefined` (only in values built in code) is written as JSON.stringify does: null in a list.
+    if (item === null || item === undefined) parts.push("null");
     else if (typeof item === "boolean") parts.push(item ? "true" : "false");
     else if (typeof item === "string") parts.push(JSON.stringify(item));
     else if (typeof item === "number") {
@@ -186,7 +187,9 @@ export function dumpJsonLikePython(value: JsonValue, options: DumpOptions = {}):
       });
       parts.push(close, "]");
     } else {
-      const keys = Object.keys(item).sort(compareCodePoints);
+      const keys = Object.keys(item)
+        .filter((key) => item[key] !== undefined)
+        .sort(compareCodePoints);
       if (keys.length === 0) return void parts.push("{}");
       const [open, between, close] = brackets(unit, level);
       parts.push("{", open);

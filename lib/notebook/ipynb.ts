@@ -25,7 +25,7 @@ export interface IpynbNotebook {
    * `cell-<uuid>` when it has none (nbformat < 4.5) or repeats an earlier one.
    */
   cellIds: string[];
-  /** Number literals (`1.0`) a JS number cannot restore, by JSON pointer into `content`. */
+  /** How Python writes numbers a JS number cannot say (`1.0`, `-0.0`), by JSON pointer into `content`. */
   numberLiterals: NumberLiterals;
 }
 

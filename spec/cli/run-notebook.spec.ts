@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { removeDir, startTestDaemon, type TestRoom } from "../integration/harness";
-import { runCli } from "./cli-process";
+import { runCli, startCli, stopCli } from "./cli-process";
 
 jest.setTimeout(180_000);
 
@@ -140,6 +140,22 @@ describe("runtimed run", () => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(/Cell 1 of 2 failed: .*did not finish within 2 s/);
     expect(result.stdout).not.toContain("never");
+  });
+
+  it("Ctrl-C cancels the running cell, writes nothing and exits 130", async () => {
+    const file = fixture("interrupted.ipynb", [["code", "import time\nprint('working', flush=True)\ntime.sleep(60)"]]);
+    const before = fs.readFileSync(file, "utf8");
+    const running = startCli(["run", file, "--inplace", ...at]);
+    try {
+      await running.waitForOutput(/working/, 60_000);
+      running.child.kill("SIGINT");
+      const result = await running.exited;
+      expect(result.exitCode).toBe(130);
+      expect(result.stderr).toContain("Interrupted; the notebook was not written.");
+      expect(fs.readFileSync(file, "utf8")).toBe(before);
+    } finally {
+      await stopCli(running);
+    }
   });
 
   it("says what is wrong with the command line or the file", async () => {

@@ -113,6 +113,28 @@ describe("Python and Deno kernels through the same Session API", () => {
     expect(info.env_source).toBe("deno");
   });
 
+  it("interrupt stops a busy cell in both kernels (SIGINT for python, interrupt_request for deno) and each stays usable", async () => {
+    for (const [kernelType, busy, after] of [
+      ["python", "while True:\n    pass", "'still here'"],
+      ["deno", "let spins = 0;\nwhile (true) { spins++ }", "'still here'"],
+    ] as const) {
+      const session = room.session({ notebookId: `interrupt-${kernelType}` });
+      await session.connect();
+      await session.startKernel({ kernelType });
+      const cell = session.createCell(busy);
+      const execution$ = session.execute(cell).pipe(timeout(WAIT_MS), shareReplay());
+      const ended = lastValueFrom(execution$);
+      await firstValueFrom(execution$.pipe(filter((event) => event.type === "started")));
+      await session.interrupt();
+      const last = await ended;
+      if (last.type !== "result") throw new Error(`the ${kernelType} execution ended with a ${last.type} event`);
+      expect(last.result.success).toBe(false);
+      const next = await session.run(after);
+      expect(next.success).toBe(true);
+      expect(textOf(next.displayData[0]!.data["text/plain"])).toContain("still here");
+    }
+  });
+
   it("an unknown kernel type is BAD_REQUEST listing python, deno and every installed kernelspec", async () => {
     const session = room.session({ notebookId: "unknown-kernel" });
     await session.connect();

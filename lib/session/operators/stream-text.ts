@@ -17,17 +17,22 @@ import type { ExecutionEvent } from "../types";
 export function streamText(name: "stdout" | "stderr"): OperatorFunction<ExecutionEvent, string> {
   return (events$) =>
     new Observable<string>((subscriber) => {
-      // What has been emitted for each output index, i.e. what the consumer's terminal shows.
-      const shownByIndex = new Map<number, string>();
+      // What has been emitted for each output of each execution (a pipeline carries several),
+      // i.e. what the consumer's terminal shows.
+      const shownByOutput = new Map<string, string>();
       return events$.subscribe({
         next: (event) => {
-          if (event.type === "cleared") return shownByIndex.clear();
+          if (event.type === "cleared") {
+            for (const key of [...shownByOutput.keys()]) if (key.startsWith(`${event.executionId}:`)) shownByOutput.delete(key);
+            return;
+          }
           if (event.type !== "output" || event.output.output_type !== "stream") return;
           const stream = event.output as nbformat.IStream;
           if (stream.name !== name) return;
           const text = Array.isArray(stream.text) ? stream.text.join("") : stream.text;
-          const shown = shownByIndex.get(event.index) ?? "";
-          shownByIndex.set(event.index, text);
+          const key = `${event.executionId}:${event.index}`;
+          const shown = shownByOutput.get(key) ?? "";
+          shownByOutput.set(key, text);
           const change = terminalChange(shown, text);
           if (change !== "") subscriber.next(change);
         },
