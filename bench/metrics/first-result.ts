@@ -55,7 +55,10 @@ export const firstResult: Metric = {
     });
     const ours = median(samples.ours);
     const floor = median(samples.floor);
-    const poolText = pool.length === 0 ? "the daemon reports an empty pool (no prewarmed kernel)" : `daemon pool: ${JSON.stringify(pool)}`;
+    const poolText =
+      pool.length === 0
+        ? "status().pool was [] (a prewarmed kernel, if the daemon keeps one, is not reported there; warm-up = one notebook opened, run, closed)"
+        : `status().pool: ${JSON.stringify(pool)}`;
     return [
       {
         metric: "first result, new notebook (ours warm daemon vs cold kernel)",

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { BlobSink, BlobSource } from "../outputs/manifest";
 import { RuntimedError } from "../protocol/errors";
+import { blobFilePath } from "../protocol/paths";
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const FALLBACK_MEDIA_TYPE = "application/octet-stream";
@@ -110,7 +111,7 @@ export class BlobStore implements BlobSink {
   }
 
   private blobPath(hash: string): string {
-    return path.join(this.directory, hash.slice(0, 2), hash);
+    return blobFilePath(this.directory, hash);
   }
 
   private metaPath(hash: string): string {

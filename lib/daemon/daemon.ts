@@ -17,6 +17,8 @@ import {
 } from "../protocol/messages";
 import { daemonFiles, defaultCacheDir, defaultSocketPath } from "../protocol/paths";
 import { PACKAGE_VERSION } from "../protocol/version";
+import { BlobServer } from "./blob-server";
+import { BlobStore } from "./blob-store";
 import { ClientConnection } from "./client-connection";
 import { acquireLock, clearStaleSocket, removeDaemonFiles, writeDaemonInfo } from "./daemon-files";
 import { KernelProvider } from "./kernel-provider";
@@ -56,6 +58,8 @@ export class Daemon {
     private readonly logger: Logger,
     private readonly store: RoomStore,
     private readonly provider: KernelProvider,
+    private readonly blobs: BlobStore,
+    private readonly blobServer: BlobServer,
     private readonly options: DaemonOptions,
   ) {
     this.stoppedPromise = new Promise((resolve) => (this.resolveStopped = resolve));
@@ -76,6 +80,8 @@ export class Daemon {
       logger = new Logger(files.log, options.logLevel);
       const store = new RoomStore(files.notebookDocs, logger);
       const provider = new KernelProvider({ kernelsDir: files.kernels, logger });
+      const blobs = new BlobStore(files.blobs);
+      const blobServer = await BlobServer.start(blobs);
       const server = net.createServer();
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
@@ -88,7 +94,7 @@ export class Daemon {
         });
       });
       fs.chmodSync(socketPath, 0o600);
-      const daemon = new Daemon(socketPath, cacheDir, server, logger, store, provider, options);
+      const daemon = new Daemon(socketPath, cacheDir, server, logger, store, provider, blobs, blobServer, options);
       server.on("connection", (socket) => daemon.accept(socket));
       writeDaemonInfo(files, {
         endpoint: socketPath,
@@ -96,7 +102,7 @@ export class Daemon {
         version: PACKAGE_VERSION,
         protocol: PROTOCOL_VERSION,
         started_at: new Date(daemon.startedAt).toISOString(),
-        blob_port: null,
+        blob_port: blobServer.port,
       });
       logger.info("daemon started", { socket: socketPath, pid: process.pid, version: PACKAGE_VERSION });
       return daemon;
@@ -138,6 +144,7 @@ export class Daemon {
     await Promise.all([...this.rooms.values()].map((room) => room.close()));
     this.rooms.clear();
     await this.provider.close();
+    await this.blobServer.close();
     for (const socket of this.sockets) socket.socket.destroy();
     await closed;
     removeDaemonFiles(daemonFiles(this.cacheDir), this.socketPath);
@@ -179,7 +186,14 @@ export class Daemon {
       if (handshake.channel === "notebook_sync") {
         const room = this.room(handshake.notebook_id);
         const connection = new ClientConnection(socket, room, this.logger);
-        reply({ ok: true, protocol: PROTOCOL_VERSION, daemon_version: PACKAGE_VERSION, heads: room.document.heads });
+        reply({
+          ok: true,
+          protocol: PROTOCOL_VERSION,
+          daemon_version: PACKAGE_VERSION,
+          heads: room.document.heads,
+          blob_port: this.blobServer.port,
+          blob_dir: this.blobs.directory,
+        });
         socket.onFrame = (next) => connection.receive(next);
         const closeHandler = socket.onClose;
         socket.onClose = () => {
@@ -245,7 +259,7 @@ export class Daemon {
     if (!room) {
       room = new Room(
         notebookId,
-        { store: this.store, provider: this.provider, logger: this.logger, saveDelayMs: this.options.saveDelayMs },
+        { store: this.store, provider: this.provider, logger: this.logger, blobs: this.blobs, saveDelayMs: this.options.saveDelayMs },
         (host) => new RoomKernel(this.provider, host, this.logger),
       );
       this.rooms.set(notebookId, room);

@@ -11,6 +11,7 @@ import type { RoomDocument } from "./room-document";
 /** What an execution needs from its room. */
 export interface ExecutionHost {
   readonly document: RoomDocument;
+  /** Where large payloads go when outputs are written into the document. */
   readonly blobs?: BlobSink;
   broadcast(message: Broadcast): void;
   /** A display with this id now shows at this output index of this cell (for update_display_data). */
@@ -38,7 +39,12 @@ export class Execution {
   msgId: string | undefined;
 
   private readonly outputs: CellOutputs;
-  private encoded: string[] = [];
+  /** Outputs the daemon adds after the kernel's (the error of a died kernel). */
+  private readonly trailing: nbformat.IOutput[] = [];
+  /** Document manifests by output object: an output that did not change is not re-encoded. */
+  private readonly storedManifests = new WeakMap<nbformat.IOutput, string>();
+  /** Encoded size of each current output, and their sum: the write interval grows with it. */
+  private outputSizes: number[] = [];
   private outputBytes = 0;
   private chain: Promise<void> = Promise.resolve();
   private executionCount: number | null = null;
@@ -122,13 +128,13 @@ export class Execution {
     if (this.finished) return;
     if (this.started || this.msgId !== undefined) {
       const error: nbformat.IError = { output_type: "error", ename: code, evalue: message, traceback: [message] };
-      this.encoded.push(encodeManifest(toManifest(error, this.host.blobs)));
+      this.trailing.push(error);
       this.host.broadcast({
         event: "output",
         execution_id: this.executionId,
         cell_id: this.cellId,
-        index: this.encoded.length - 1,
-        output: this.encoded[this.encoded.length - 1]!,
+        index: this.outputs.outputs.length + this.trailing.length - 1,
+        output: encodeManifest(toManifest(error)),
       });
     }
     this.finish(false, { code, message });
@@ -151,14 +157,15 @@ export class Execution {
     for (const change of changes) {
       if (change.type === "cleared") {
         this.host.forgetDisplays(this.cellId);
-        this.encoded = [];
+        this.outputSizes = [];
         this.outputBytes = 0;
         this.host.broadcast({ event: "clear_outputs", execution_id: this.executionId, cell_id: this.cellId });
         continue;
       }
-      const encoded = encodeManifest(toManifest(change.output, this.host.blobs));
-      this.outputBytes += encoded.length - (this.encoded[change.index]?.length ?? 0);
-      this.encoded[change.index] = encoded;
+      // Live events carry payloads inline: they are transient, and blobs are for the document.
+      const encoded = encodeManifest(toManifest(change.output));
+      this.outputBytes += encoded.length - (this.outputSizes[change.index] ?? 0);
+      this.outputSizes[change.index] = encoded.length;
       this.host.broadcast({
         event: "output",
         execution_id: this.executionId,
@@ -204,11 +211,20 @@ export class Execution {
     }, interval);
   }
 
+  private storedManifest(output: nbformat.IOutput): string {
+    let encoded = this.storedManifests.get(output);
+    if (encoded === undefined) {
+      encoded = encodeManifest(toManifest(output, this.host.blobs));
+      this.storedManifests.set(output, encoded);
+    }
+    return encoded;
+  }
+
   private writeDocument(clearing: boolean): void {
     const document = this.host.document;
     const index = findCellIndex(document.doc, this.cellId);
     if (index < 0) return; // deleted while running: nothing to write into
-    const outputs = clearing ? [] : this.encoded;
+    const outputs = clearing ? [] : [...this.outputs.outputs, ...this.trailing].map((output) => this.storedManifest(output));
     const count = clearing ? null : this.executionCount;
     document.change(clearing ? `clear ${this.cellId}` : `outputs ${this.cellId}`, (draft) => {
       setCellOutputs(draft, index, outputs);

@@ -79,9 +79,13 @@ export class KernelPool {
     return { backend: "kernel", ready: this.warm ? 1 : 0, building: this.filling ? 1 : 0 };
   }
 
-  /** Shuts the pooled kernel down (waiting for one being started) and starts a fresh one. */
-  async flush(): Promise<void> {
+  /**
+   * Shuts the pooled kernel down (waiting for one being started), runs `beforeRefill` (e.g.
+   * renewing the environments it would start in), then starts a fresh one.
+   */
+  async flush(beforeRefill: () => Promise<void> = async () => {}): Promise<void> {
     await this.drain();
+    await beforeRefill();
     this.failuresInARow = 0;
     this.fill();
   }

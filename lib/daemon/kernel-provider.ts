@@ -122,9 +122,9 @@ export class KernelProvider {
   /** Replaces every prewarmed environment and the prewarmed kernel with fresh ones. */
   async flushPool(): Promise<void> {
     this.start();
-    // The kernel first: it holds an environment the env pool should not outlive.
-    await this.kernelPool?.flush();
-    await this.envPool.flush();
+    // The kernel goes first and comes back last, so that it starts in a fresh environment.
+    if (this.kernelPool) await this.kernelPool.flush(() => this.envPool.flush());
+    else await this.envPool.flush();
   }
 
   /** Stops prewarming and shuts the prewarmed kernel down. Kernels handed out are their rooms'. */

@@ -2,7 +2,9 @@ import type { JupyterMessage } from "../kernel/wire";
 import { findCellIndex, readAllNotebookMetadata, readCellAt, setCellOutputs, setExecutionCount } from "../notebook/cells";
 import { cellNotFound } from "../notebook/cells";
 import type * as nbformat from "@jupyterlab/nbformat";
-import { decodeManifest, encodeManifest, fromInlineManifest, toManifest, type BlobSink } from "../outputs/manifest";
+import { decodeManifest, encodeManifest, fromManifest, toManifest } from "../outputs/manifest";
+import type { BlobStore } from "./blob-store";
+import { NotebookFile } from "./notebook-file";
 import { RuntimedError } from "../protocol/errors";
 import type { Broadcast, KernelStatus, QueueState, ResponseData, RoomRequestBody, RoomSummary } from "../protocol/messages";
 import { Execution, type ExecutionHost } from "./execution";
@@ -21,7 +23,7 @@ export interface RoomOptions {
   store: RoomStore;
   provider: KernelProvider;
   logger: Logger;
-  blobs?: BlobSink;
+  blobs: BlobStore;
   saveDelayMs?: number;
 }
 
@@ -33,7 +35,8 @@ const DEFAULT_KERNEL: Pick<KernelLaunchRequest, "kernelType" | "envSource"> = { 
  */
 export class Room implements ExecutionHost {
   readonly document: RoomDocument;
-  readonly blobs?: BlobSink;
+  readonly blobs: BlobStore;
+  private readonly file: NotebookFile;
   private readonly peers = new Set<RoomPeer>();
   private readonly kernel: RoomKernelType;
   private readonly comms = new CommStore();
@@ -55,6 +58,7 @@ export class Room implements ExecutionHost {
     this.blobs = options.blobs;
     this.document = new RoomDocument(options.store.load(notebookId));
     this.document.onChange(() => this.scheduleSave());
+    this.file = new NotebookFile(this.document, options.blobs);
     this.kernel = kernelFactory(this);
   }
 
@@ -145,7 +149,7 @@ export class Room implements ExecutionHost {
         return this.queueState();
       case "await_heads":
         await this.document.awaitHeads(request.heads);
-        return {};
+        return { heads: this.document.heads };
       case "send_input": {
         const kernel = this.requireKernel();
         if (!this.pendingInput) throw new RuntimedError("BAD_REQUEST", "The kernel is not waiting for input");
@@ -172,7 +176,12 @@ export class Room implements ExecutionHost {
         return { history: (reply.content.history as [number, number, string][] | undefined) ?? [] };
       }
       case "room_info":
-        return { notebook_id: this.notebookId, clients: this.peers.size };
+        return { notebook_id: this.notebookId, clients: this.peers.size, path: this.file.linkedPath };
+      case "open_notebook":
+        // Reload a file changed on disk only when no one else is working in the room.
+        return this.file.open(request.path, { reloadIfChanged: this.peers.size <= 1 });
+      case "save_notebook":
+        return this.file.save(request.path);
     }
   }
 
@@ -200,7 +209,7 @@ export class Room implements ExecutionHost {
       if (cellId === exceptCellId) continue;
       const live = this.running?.cellId === cellId ? this.running : undefined;
       if (live) live.updateDisplay(displayId, data, metadata);
-      else this.updateStoredDisplay(cellId, [...indices], data, metadata);
+      else void this.updateStoredDisplay(cellId, [...indices], data, metadata);
     }
   }
 
@@ -341,24 +350,25 @@ export class Room implements ExecutionHost {
   }
 
   /** Rewrites a display shown by a cell that is not running, in the document and live. */
-  private updateStoredDisplay(cellId: string, indices: number[], data: Record<string, unknown>, metadata: Record<string, unknown>): void {
-    const index = findCellIndex(this.document.doc, cellId);
-    if (index < 0) return this.forgetDisplays(cellId);
-    const stored = readCellAt(this.document.doc, index).outputs;
-    const updates: { at: number; encoded: string }[] = [];
+  private async updateStoredDisplay(cellId: string, indices: number[], data: Record<string, unknown>, metadata: Record<string, unknown>): Promise<void> {
+    if (findCellIndex(this.document.doc, cellId) < 0) return this.forgetDisplays(cellId);
+    const stored = readCellAt(this.document.doc, findCellIndex(this.document.doc, cellId)).outputs;
+    const updates: { at: number; live: string; stored: string }[] = [];
     for (const at of indices) {
       const encoded = stored[at];
       if (encoded === undefined) continue;
-      const output = fromInlineManifest(decodeManifest(encoded));
+      const output = await fromManifest(decodeManifest(encoded), this.blobs.asSource());
       if (output.output_type !== "display_data" && output.output_type !== "execute_result") continue;
       const updated = { ...output, data, metadata } as nbformat.IOutput;
-      updates.push({ at, encoded: encodeManifest(toManifest(updated, this.blobs)) });
+      updates.push({ at, live: encodeManifest(toManifest(updated)), stored: encodeManifest(toManifest(updated, this.blobs)) });
     }
-    if (updates.length === 0) return;
-    const outputs = [...stored];
-    for (const { at, encoded } of updates) outputs[at] = encoded;
+    // The document may have moved on while blobs were read: find the cell again.
+    const index = findCellIndex(this.document.doc, cellId);
+    if (updates.length === 0 || index < 0) return;
+    const outputs = readCellAt(this.document.doc, index).outputs;
+    for (const { at, stored: encoded } of updates) if (at < outputs.length) outputs[at] = encoded;
     this.document.change(`display update ${cellId}`, (draft) => setCellOutputs(draft, index, outputs));
-    for (const { at, encoded } of updates) this.broadcast({ event: "display_update", cell_id: cellId, index: at, output: encoded });
+    for (const { at, live } of updates) this.broadcast({ event: "display_update", cell_id: cellId, index: at, output: live });
   }
 
   private queueState(): QueueState {

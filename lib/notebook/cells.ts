@@ -94,6 +94,14 @@ export function setCellOutputs(draft: NotebookDoc, index: number, outputs: reado
   for (let i = keep; i < outputs.length; i++) current.push(new Automerge.ImmutableString(outputs[i]!));
 }
 
+/** Replaces a cell's metadata and attachments (loading a notebook file). */
+export function setCellExtras(draft: NotebookDoc, index: number, metadata: Record<string, unknown>, attachments?: unknown): void {
+  const cell = draft.cells[index]!;
+  cell.metadata = JSON.parse(JSON.stringify(metadata)) as Record<string, unknown>;
+  if (attachments === undefined) delete cell.attachments;
+  else cell.attachments = new Automerge.ImmutableString(JSON.stringify(attachments));
+}
+
 /** Sets a cell's execution count (daemon only). */
 export function setExecutionCount(draft: NotebookDoc, index: number, executionCount: number | null): void {
   draft.cells[index]!.execution_count = executionCount;
@@ -102,7 +110,7 @@ export function setExecutionCount(draft: NotebookDoc, index: number, executionCo
 /** A detached copy of one cell. */
 export function readCellAt(doc: NotebookDoc, index: number): CellSnapshot {
   const cell = doc.cells[index]!;
-  return {
+  const snapshot: CellSnapshot = {
     id: plainString(cell.id),
     cellType: plainString(cell.cell_type) as CellType,
     source: plainString(cell.source),
@@ -110,6 +118,8 @@ export function readCellAt(doc: NotebookDoc, index: number): CellSnapshot {
     outputs: cell.outputs.map(plainString),
     metadata: JSON.parse(JSON.stringify(cell.metadata ?? {})) as Record<string, unknown>,
   };
+  if (cell.attachments !== undefined) snapshot.attachments = JSON.parse(plainString(cell.attachments)) as unknown;
+  return snapshot;
 }
 
 /** A detached copy of one cell, or undefined. */

@@ -18,6 +18,8 @@ export interface CellRecord {
   /** JSON-encoded output manifests; written only by the daemon. */
   outputs: Automerge.ImmutableString[];
   metadata: Record<string, unknown>;
+  /** Markdown/raw cell attachments (nbformat `attachments`), as JSON text, when present. */
+  attachments?: Automerge.ImmutableString;
 }
 
 /** The whole notebook document. */
@@ -36,7 +38,12 @@ export interface CellSnapshot {
   /** JSON-encoded output manifests, in order. */
   outputs: string[];
   metadata: Record<string, unknown>;
+  /** nbformat attachments (name -> MIME bundle), when the cell has them. */
+  attachments?: unknown;
 }
+
+/** Document metadata key linking a room to its .ipynb file. */
+export const NOTEBOOK_PATH_KEY = "runtimed.notebook_path";
 
 // Every replica starts from the same genesis change: same actor, same time, same content, so
 // two replicas that create "the" document independently produce one identical change and

@@ -123,6 +123,21 @@ export async function fromManifest(manifest: OutputManifest, blobs?: BlobSource)
   return buildOutput(manifest, (ref) => ("inline" in ref ? ref.inline : (texts.get(ref.blob) ?? "")));
 }
 
+/**
+ * Like {@link fromManifest}, reading blob payloads synchronously with `readBlob` (a client on
+ * the daemon's machine reads the store's files directly).
+ */
+export function fromManifestSync(manifest: OutputManifest, readBlob: (hash: string) => Uint8Array): nbformat.IOutput {
+  return buildOutput(manifest, (ref) => {
+    if ("inline" in ref) return ref.inline;
+    const bytes = readBlob(ref.blob);
+    if (bytes.byteLength !== ref.size) {
+      throw new RuntimedError("PROTOCOL", `Blob ${ref.blob} has ${bytes.byteLength} bytes, the manifest says ${ref.size}`);
+    }
+    return utf8Decoder.decode(bytes);
+  });
+}
+
 /** Like {@link fromManifest} for manifests without blob references (throws `PROTOCOL` on one). */
 export function fromInlineManifest(manifest: OutputManifest): nbformat.IOutput {
   return buildOutput(manifest, (ref) => {

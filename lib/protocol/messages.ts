@@ -20,7 +20,17 @@ export type Handshake =
   | { channel: "blob"; protocol: number };
 
 export type HandshakeReply =
-  | { ok: true; protocol: number; daemon_version: string; heads?: string[] }
+  | {
+      ok: true;
+      protocol: number;
+      daemon_version: string;
+      /** The room document's heads (notebook_sync): the client's first sync is done once it has them. */
+      heads?: string[];
+      /** Port of the daemon's blob HTTP server on 127.0.0.1. */
+      blob_port?: number | null;
+      /** The blob store's directory, for clients on the daemon's machine to read directly. */
+      blob_dir?: string | null;
+    }
   | { ok: false; error: WireError };
 
 export interface WireError {
@@ -66,7 +76,9 @@ export type RoomRequestBody =
   | { action: "send_comm"; msg_type: string; content: Record<string, unknown> }
   | { action: "complete"; code: string; cursor_pos: number }
   | { action: "history"; pattern?: string; n?: number }
-  | { action: "room_info" };
+  | { action: "room_info" }
+  | { action: "open_notebook"; path: string }
+  | { action: "save_notebook"; path?: string };
 
 export type PoolRequestBody =
   | { action: "ping" }
@@ -94,6 +106,8 @@ export interface KernelInfo {
 export interface RoomInfo {
   notebook_id: string;
   clients: number;
+  /** The .ipynb file this room is linked to, if any. */
+  path: string | null;
 }
 
 export interface RoomSummary {
@@ -125,12 +139,15 @@ export interface ResponseData {
   shutdown_kernel: { was_running: boolean };
   get_kernel_info: KernelInfo;
   get_queue_state: QueueState;
-  await_heads: Record<string, never>;
+  /** The daemon's heads once it has the client's: waiting for them syncs the other way. */
+  await_heads: { heads: string[] };
   send_input: Record<string, never>;
   send_comm: Record<string, never>;
   complete: { matches: string[]; cursor_start: number; cursor_end: number; metadata: Record<string, unknown> };
   history: { history: [number, number, string][] };
   room_info: RoomInfo;
+  open_notebook: { path: string; loaded: boolean; cells: number };
+  save_notebook: { path: string };
   ping: { pong: true };
   status: DaemonStatus;
   list_rooms: { rooms: RoomSummary[] };
@@ -189,6 +206,8 @@ const requestFields: { [A in RequestBody["action"]]: Record<string, FieldKind> }
   complete: { code: "string", cursor_pos: "number" },
   history: { pattern: "string?", n: "number?" },
   room_info: {},
+  open_notebook: { path: "string" },
+  save_notebook: { path: "string?" },
   ping: {},
   status: {},
   list_rooms: {},
@@ -251,7 +270,9 @@ export function decodeHandshake(value: unknown): Handshake {
 export function decodeHandshakeReply(value: unknown): HandshakeReply {
   if (isRecord(value) && value.ok === true && typeof value.protocol === "number" && typeof value.daemon_version === "string") {
     const heads = fieldMatches(value.heads, "string[]") ? (value.heads as string[]) : undefined;
-    return { ok: true, protocol: value.protocol, daemon_version: value.daemon_version, heads };
+    const blobPort = typeof value.blob_port === "number" ? value.blob_port : null;
+    const blobDir = typeof value.blob_dir === "string" ? value.blob_dir : null;
+    return { ok: true, protocol: value.protocol, daemon_version: value.daemon_version, heads, blob_port: blobPort, blob_dir: blobDir };
   }
   if (isRecord(value) && value.ok === false) {
     return { ok: false, error: RuntimedError.fromWire(value.error).toWire() };

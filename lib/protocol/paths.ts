@@ -41,3 +41,8 @@ export interface DaemonInfo {
   started_at: string;
   blob_port: number | null;
 }
+
+/** Where the blob store keeps the bytes of a blob: `<blobs>/<first two hex digits>/<sha256>`. */
+export function blobFilePath(blobDir: string, hash: string): string {
+  return path.join(blobDir, hash.slice(0, 2), hash);
+}

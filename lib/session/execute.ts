@@ -45,13 +45,17 @@ export function executionObservable(context: ExecutionContext, cellId: string, o
       },
     });
 
+    // timeoutSecs: Infinity (or 0) means no limit.
     const timeoutSecs = options.timeoutSecs ?? DEFAULT_TIMEOUT_SECS;
-    const timer = setTimeout(() => {
-      if (finished) return;
-      finished = true;
-      cancel();
-      subscriber.error(new RuntimedError("TIMEOUT", `Cell ${cellId} did not finish within ${timeoutSecs} s; it was interrupted`));
-    }, timeoutSecs * 1000);
+    const limited = Number.isFinite(timeoutSecs) && timeoutSecs > 0;
+    const timer = limited
+      ? setTimeout(() => {
+          if (finished) return;
+          finished = true;
+          cancel();
+          subscriber.error(new RuntimedError("TIMEOUT", `Cell ${cellId} did not finish within ${timeoutSecs} s; it was interrupted`));
+        }, Math.min(timeoutSecs * 1000, 2_147_483_647))
+      : undefined;
 
     context
       .request({ action: "execute_cell", cell_id: cellId, execution_id: executionId, heads: context.heads() })

@@ -1,14 +1,8 @@
-import { decodeManifest, fromInlineManifest } from "../outputs/manifest";
 import type { Broadcast } from "../protocol/messages";
 import { toQueueEntry, type Output, type RoomEvent } from "./types";
 
-/** Turns a stored or broadcast output manifest into the nbformat output users get. */
-export function decodeOutput(encoded: string): Output {
-  return fromInlineManifest(decodeManifest(encoded));
-}
-
-/** A wire broadcast in TypeScript's casing, with its output decoded. */
-export function toRoomEvent(message: Broadcast): RoomEvent {
+/** A wire broadcast in TypeScript's casing, with its output decoded by `decodeOutput`. */
+export function toRoomEvent(message: Broadcast, decodeOutput: (encoded: string) => Output): RoomEvent {
   switch (message.event) {
     case "kernel_status":
       return { type: "kernel_status", status: message.status, kernelType: message.kernel_type, envSource: message.env_source };

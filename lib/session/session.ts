@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import * as path from "node:path";
 import * as Automerge from "@automerge/automerge";
 import {
   BehaviorSubject,
@@ -37,7 +38,8 @@ import { DocumentReplica } from "./document-replica";
 import { executionObservable } from "./execute";
 import { executeAll as executeInOrder, type ExecuteAllOptions } from "./pipeline";
 import { toResult } from "./operators/to-result";
-import { decodeOutput, toRoomEvent } from "./room-events";
+import { OutputDecoder } from "./output-decoder";
+import { toRoomEvent } from "./room-events";
 import type {
   Cell,
   CellType,
@@ -75,7 +77,7 @@ export interface StartKernelOptions {
 }
 
 export interface ExecuteOptions {
-  /** Give up after this long: the execution is cancelled and the call fails with TIMEOUT (default 60). */
+  /** Give up after this long: the execution is cancelled and the call fails with TIMEOUT (default 60; Infinity or 0: no limit). */
   timeoutSecs?: number;
 }
 
@@ -89,6 +91,7 @@ export class Session implements AsyncDisposable {
   readonly notebookId: string;
   private readonly socketPath: string;
   private readonly replica = new DocumentReplica();
+  private readonly outputs = new OutputDecoder();
   private connection: DaemonConnection | undefined;
   private connecting: Promise<void> | undefined;
   private connectionSubscriptions: Subscription[] = [];
@@ -165,6 +168,16 @@ export class Session implements AsyncDisposable {
     await this.request({ action: "await_heads", heads: this.replica.heads });
   }
 
+  /** Like `flush`, and also waits until this session holds every change the daemon has. */
+  async sync(): Promise<void> {
+    const { heads } = await this.request({ action: "await_heads", heads: this.replica.heads });
+    await withTimeout(
+      this.replica.whenHasHeads(heads),
+      INITIAL_SYNC_TIMEOUT_MS,
+      () => new RuntimedError("TIMEOUT", `Notebook ${this.notebookId} did not sync from the daemon within ${INITIAL_SYNC_TIMEOUT_MS} ms`),
+    );
+  }
+
   /**
    * Leaves the room. Like runtimed's context manager it shuts the kernel down, unless another
    * client is still in the room (their work would die with it); pass `shutdownKernel` to decide.
@@ -195,6 +208,30 @@ export class Session implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /**
+   * Opens an .ipynb file as a notebook room (its id is the file's absolute path): the daemon
+   * loads the file when the room is new, and links the room to it for `save()`.
+   */
+  static async open(file: string, options: Omit<SessionOptions, "notebookId"> = {}): Promise<Session> {
+    const absolute = path.resolve(file);
+    const session = new Session({ ...options, notebookId: absolute });
+    try {
+      await session.request({ action: "open_notebook", path: absolute });
+      await session.sync();
+      return session;
+    } catch (error) {
+      await session.close({ shutdownKernel: false }).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Writes the notebook as nbformat 4 to `file`, or to the file the room is linked to. */
+  async save(file?: string): Promise<string> {
+    await this.flush();
+    const reply = await this.request({ action: "save_notebook", path: file === undefined ? undefined : path.resolve(file) });
+    return reply.path;
   }
 
   // -- kernel ----------------------------------------------------------------------------------
@@ -273,11 +310,11 @@ export class Session implements AsyncDisposable {
   getCell(cellId: string): Cell {
     const cell = readCell(this.replica.doc, cellId);
     if (!cell) throw new RuntimedError("CELL_NOT_FOUND", `No cell ${cellId} in notebook ${this.notebookId}`);
-    return toCell(cell);
+    return this.toCell(cell);
   }
 
   getCells(): Cell[] {
-    return readCells(this.replica.doc).map(toCell);
+    return readCells(this.replica.doc).map((cell) => this.toCell(cell));
   }
 
   deleteCell(cellId: string): void {
@@ -320,7 +357,7 @@ export class Session implements AsyncDisposable {
   outputs$(cellId: string): Observable<Output[]> {
     return new Observable<Output[]>((subscriber) => {
       let live: Output[] | null = null;
-      const fromDocument = () => readCell(this.replica.doc, cellId)?.outputs.map(decodeOutput) ?? [];
+      const fromDocument = () => readCell(this.replica.doc, cellId)?.outputs.map((encoded) => this.outputs.decode(encoded)) ?? [];
       const emit = () => subscriber.next(live ? live.filter((o) => o !== undefined) : fromDocument());
       emit();
       const subscriptions = [
@@ -397,6 +434,10 @@ export class Session implements AsyncDisposable {
     return connection.request(body);
   }
 
+  private toCell(cell: CellSnapshot): Cell {
+    return { ...cell, outputs: cell.outputs.map((encoded) => this.outputs.decode(encoded)) };
+  }
+
   private executionContext() {
     return {
       events$: this.eventsSubject.asObservable(),
@@ -422,9 +463,10 @@ export class Session implements AsyncDisposable {
     this.connection = connection;
     this.connectionSubscriptions = [
       connection.sync$.subscribe((message) => this.replica.receive(message)),
-      connection.broadcasts$.subscribe((message) => this.receiveBroadcast(toRoomEvent(message))),
+      connection.broadcasts$.subscribe((message) => this.receiveBroadcast(toRoomEvent(message, (encoded) => this.outputs.decode(encoded)))),
       connection.closed$.subscribe((error) => this.disconnected(connection, error)),
     ];
+    this.outputs.useBlobDir(connection.blobs.dir);
     connection.start();
     this.replica.attach((message) => connection.sendSync(message));
     await withTimeout(
@@ -480,9 +522,6 @@ export class Session implements AsyncDisposable {
   }
 }
 
-function toCell(cell: CellSnapshot): Cell {
-  return { ...cell, outputs: cell.outputs.map(decodeOutput) };
-}
 
 function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {
   let timer: NodeJS.Timeout;

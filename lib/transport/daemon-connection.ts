@@ -53,6 +53,8 @@ export class DaemonConnection {
     readonly daemonVersion: string,
     /** The daemon's document heads at handshake time (notebook_sync only). */
     readonly initialHeads: string[],
+    /** Where the daemon serves and keeps output blobs. */
+    readonly blobs: { port: number | null; dir: string | null },
   ) {
     socket.onFrame = (frame) => (this.held && frame[0] !== FrameType.Response ? this.held.push(frame) : this.receive(frame));
     socket.onError = (error) => this.finish(error);
@@ -101,7 +103,7 @@ export class DaemonConnection {
           clearTimeout(timer);
           raw.removeAllListeners("error");
           raw.on("error", () => undefined);
-          resolve(new DaemonConnection(socket, reply.daemon_version, reply.heads ?? []));
+          resolve(new DaemonConnection(socket, reply.daemon_version, reply.heads ?? [], { port: reply.blob_port ?? null, dir: reply.blob_dir ?? null }));
         } catch (error) {
           fail(toRuntimedError(error, "PROTOCOL"));
         }

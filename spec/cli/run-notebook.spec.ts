@@ -142,6 +142,17 @@ describe("runtimed run", () => {
     expect(result.stdout).not.toContain("never");
   });
 
+  it("runs what is on disk, even when the daemon still holds the notebook from an earlier run", async () => {
+    const file = fixture("edited.ipynb", [["code", "print('first version')"]]);
+    const first = await runCli(["run", file, ...at]);
+    expect(first.stdout).toContain("first version");
+    fs.writeFileSync(file, notebook([["code", "print('second version')"]]));
+    const second = await runCli(["run", file, ...at]);
+    expect(second.exitCode).toBe(0);
+    expect(second.stdout).toContain("second version");
+    expect(second.stdout).not.toContain("first version");
+  });
+
   it("Ctrl-C cancels the running cell, writes nothing and exits 130", async () => {
     const file = fixture("interrupted.ipynb", [["code", "import time\nprint('working', flush=True)\ntime.sleep(60)"]]);
     const before = fs.readFileSync(file, "utf8");

@@ -221,6 +221,7 @@ describe("the prewarmed pool", () => {
 
   it("hands the first kernel out of the pool and replenishes both environments and the running kernel", async () => {
     process.env.RUNTIMED_POOL_SIZE = "1";
+    process.env.RUNTIMED_PREWARM_KERNEL = "1";
     const room = await startTestDaemon();
     try {
       const client = new DaemonClient({ socketPath: room.socketPath });
@@ -252,6 +253,7 @@ describe("the prewarmed pool", () => {
 
   it("flushPool replaces the prewarmed kernel and stops the old one", async () => {
     process.env.RUNTIMED_POOL_SIZE = "1";
+    process.env.RUNTIMED_PREWARM_KERNEL = "1";
     const room = await startTestDaemon();
     try {
       const client = new DaemonClient({ socketPath: room.socketPath });
