@@ -27,6 +27,8 @@ export interface ExecutionHost {
 const MIN_WRITE_INTERVAL_MS = 50;
 const MAX_WRITE_INTERVAL_MS = 2000;
 const BYTES_PER_EXTRA_MS = 512;
+// Live output events: at most one per output per interval while a cell is chatty.
+const LIVE_INTERVAL_MS = 10;
 
 /**
  * One run of one cell on the room's kernel: turns the kernel's messages into merged outputs,
@@ -53,6 +55,9 @@ export class Execution {
   private sawIdle = false;
   private finished = false;
   private writeTimer: NodeJS.Timeout | undefined;
+  /** Outputs changed since the last live broadcast, by index. */
+  private readonly pendingLive = new Map<number, nbformat.IOutput>();
+  private liveTimer: NodeJS.Timeout | undefined;
   private resolveDone!: () => void;
 
   constructor(
@@ -69,12 +74,14 @@ export class Execution {
     return this.finished;
   }
 
-  /** Clears the cell and sends its source to the kernel. */
+  /** Sends the cell's source to the kernel; the cell's old outputs go with the first write. */
   start(kernel: Kernel, source: string): void {
     this.host.forgetDisplays(this.cellId);
-    this.writeDocument(true);
     const { msgId, reply } = kernel.executeRequest(source, { allowStdin: true, storeHistory: true, stopOnError: false });
     this.msgId = msgId;
+    // Clearing the document is not on the kernel's critical path: a cell that finishes within
+    // the first write interval makes one document change in all.
+    this.scheduleWrite();
     reply.then(
       (message) => {
         this.reply = message;
@@ -127,6 +134,7 @@ export class Execution {
   fail(code: RuntimedErrorCode, message: string): void {
     if (this.finished) return;
     if (this.started || this.msgId !== undefined) {
+      this.flushLive();
       const error: nbformat.IError = { output_type: "error", ename: code, evalue: message, traceback: [message] };
       this.trailing.push(error);
       this.host.broadcast({
@@ -156,25 +164,37 @@ export class Execution {
     this.announceStart();
     for (const change of changes) {
       if (change.type === "cleared") {
+        this.pendingLive.clear();
         this.host.forgetDisplays(this.cellId);
         this.outputSizes = [];
         this.outputBytes = 0;
         this.host.broadcast({ event: "clear_outputs", execution_id: this.executionId, cell_id: this.cellId });
         continue;
       }
-      // Live events carry payloads inline: they are transient, and blobs are for the document.
-      const encoded = encodeManifest(toManifest(change.output));
-      this.outputBytes += encoded.length - (this.outputSizes[change.index] ?? 0);
-      this.outputSizes[change.index] = encoded.length;
-      this.host.broadcast({
-        event: "output",
-        execution_id: this.executionId,
-        cell_id: this.cellId,
-        index: change.index,
-        output: encoded,
-      });
+      this.pendingLive.set(change.index, change.output);
     }
+    // The first change goes out at once; a burst after it is merged into one event per output
+    // per interval, so a chatty cell costs a bounded number of broadcasts.
+    if (!this.liveTimer) this.flushLive();
     this.scheduleWrite();
+  }
+
+  /** Broadcasts the outputs changed since the last broadcast, and opens a new interval. */
+  private flushLive(): void {
+    if (this.pendingLive.size === 0) return;
+    for (const [index, output] of this.pendingLive) {
+      // Live events carry payloads inline: they are transient, and blobs are for the document.
+      const encoded = encodeManifest(toManifest(output));
+      this.outputBytes += encoded.length - (this.outputSizes[index] ?? 0);
+      this.outputSizes[index] = encoded.length;
+      this.host.broadcast({ event: "output", execution_id: this.executionId, cell_id: this.cellId, index, output: encoded });
+    }
+    this.pendingLive.clear();
+    if (this.finished) return;
+    this.liveTimer = setTimeout(() => {
+      this.liveTimer = undefined;
+      this.flushLive();
+    }, LIVE_INTERVAL_MS);
   }
 
   private maybeFinish(): void {
@@ -186,10 +206,15 @@ export class Execution {
 
   private finish(success: boolean, error: { code: RuntimedErrorCode; message: string } | null): void {
     if (this.finished) return;
+    this.flushLive();
     this.finished = true;
+    if (this.liveTimer) clearTimeout(this.liveTimer);
+    this.liveTimer = undefined;
     if (this.writeTimer) clearTimeout(this.writeTimer);
     this.writeTimer = undefined;
-    this.writeDocument(false);
+    this.writeDocument();
+    // The document change reaches every client before the event that says the cell is done.
+    this.host.document.flushSync();
     this.outputs.dispose();
     this.host.broadcast({
       event: "execution_done",
@@ -207,7 +232,7 @@ export class Execution {
     const interval = Math.min(MAX_WRITE_INTERVAL_MS, MIN_WRITE_INTERVAL_MS + this.outputBytes / BYTES_PER_EXTRA_MS);
     this.writeTimer = setTimeout(() => {
       this.writeTimer = undefined;
-      this.writeDocument(false);
+      this.writeDocument();
     }, interval);
   }
 
@@ -220,13 +245,13 @@ export class Execution {
     return encoded;
   }
 
-  private writeDocument(clearing: boolean): void {
+  private writeDocument(): void {
     const document = this.host.document;
     const index = findCellIndex(document.doc, this.cellId);
     if (index < 0) return; // deleted while running: nothing to write into
-    const outputs = clearing ? [] : [...this.outputs.outputs, ...this.trailing].map((output) => this.storedManifest(output));
-    const count = clearing ? null : this.executionCount;
-    document.change(clearing ? `clear ${this.cellId}` : `outputs ${this.cellId}`, (draft) => {
+    const outputs = [...this.outputs.outputs, ...this.trailing].map((output) => this.storedManifest(output));
+    const count = this.executionCount;
+    document.change(`outputs ${this.cellId}`, (draft) => {
       setCellOutputs(draft, index, outputs);
       if (draft.cells[index]!.execution_count !== count) setExecutionCount(draft, index, count);
     });

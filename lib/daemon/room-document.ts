@@ -23,6 +23,7 @@ export class RoomDocument {
   private syncStates = new Map<SyncPeer, Automerge.SyncState>();
   private waiters: HeadsWaiter[] = [];
   private changeListeners: (() => void)[] = [];
+  private syncScheduled: NodeJS.Immediate | undefined;
 
   constructor(private current: Automerge.Doc<NotebookDoc>) {}
 
@@ -100,6 +101,8 @@ export class RoomDocument {
 
   /** Rejects every pending heads waiter (room closing). */
   dispose(): void {
+    if (this.syncScheduled) clearImmediate(this.syncScheduled);
+    this.syncScheduled = undefined;
     for (const waiter of this.waiters) {
       clearTimeout(waiter.timer);
       waiter.reject(new RuntimedError("CLOSED", "The room closed"));
@@ -116,8 +119,16 @@ export class RoomDocument {
     }
   }
 
-  private changed(): void {
+  /** Sends every peer what it lacks now, instead of on the next tick. */
+  flushSync(): void {
+    if (this.syncScheduled) clearImmediate(this.syncScheduled);
+    this.syncScheduled = undefined;
     for (const peer of this.syncStates.keys()) this.syncPeer(peer);
+  }
+
+  private changed(): void {
+    // Several changes in one tick (a burst of edits, outputs of many cells) share one sync round.
+    this.syncScheduled ??= setImmediate(() => this.flushSync());
     if (this.waiters.length > 0) {
       const waiting = this.waiters;
       this.waiters = [];

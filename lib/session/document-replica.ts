@@ -13,6 +13,7 @@ export class DocumentReplica {
   private send: ((message: Uint8Array) => void) | undefined;
   private readonly patchesSubject = new Subject<DocumentPatch>();
   private headsWaiters: { heads: string[]; resolve: () => void }[] = [];
+  private ackScheduled: NodeJS.Immediate | undefined;
 
   /** Every change, with its patches and whether it was made here or came from elsewhere. */
   readonly patches$: Observable<DocumentPatch> = this.patchesSubject.asObservable();
@@ -35,6 +36,8 @@ export class DocumentReplica {
   /** Stops syncing; local changes keep applying and are sent after the next attach. */
   detach(): void {
     this.send = undefined;
+    if (this.ackScheduled) clearImmediate(this.ackScheduled);
+    this.ackScheduled = undefined;
   }
 
   /** Makes a local change. */
@@ -56,7 +59,11 @@ export class DocumentReplica {
       patchCallback: (p) => void (patches = patches.concat(p)),
     });
     if (patches.length > 0) this.patchesSubject.next({ origin: "remote", patches });
-    this.flushSync();
+    // Messages that arrive together are answered together.
+    this.ackScheduled ??= setImmediate(() => {
+      this.ackScheduled = undefined;
+      this.flushSync();
+    });
     this.checkWaiters();
   }
 
@@ -67,6 +74,7 @@ export class DocumentReplica {
   }
 
   complete(): void {
+    this.detach();
     this.patchesSubject.complete();
   }
 
