@@ -79,7 +79,7 @@ export class Daemon {
       for (const dir of [files.notebookDocs, files.kernels, files.envs, files.blobs]) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
       logger = new Logger(files.log, options.logLevel);
       const store = new RoomStore(files.notebookDocs, logger);
-      const provider = new KernelProvider({ kernelsDir: files.kernels, logger });
+      const provider = new KernelProvider({ kernelsDir: files.kernels, envsCacheDir: cacheDir, logger });
       const blobs = new BlobStore(files.blobs);
       const blobServer = await BlobServer.start(blobs);
       const server = net.createServer();
@@ -104,6 +104,7 @@ export class Daemon {
         started_at: new Date(daemon.startedAt).toISOString(),
         blob_port: blobServer.port,
       });
+      provider.start();
       logger.info("daemon started", { socket: socketPath, pid: process.pid, version: PACKAGE_VERSION });
       return daemon;
     } catch (error) {
@@ -133,7 +134,7 @@ export class Daemon {
       socket_path: this.socketPath,
       cache_dir: this.cacheDir,
       rooms: [...this.rooms.values()].map((room) => room.summary()),
-      pool: [],
+      pool: this.provider.poolContents(),
     };
   }
 
@@ -247,6 +248,7 @@ export class Daemon {
       case "list_rooms":
         return { rooms: [...this.rooms.values()].map((room) => room.summary()) };
       case "flush_pool":
+        await this.provider.flushPool();
         return {};
       case "shutdown":
         setImmediate(() => void this.stop());

@@ -238,6 +238,8 @@ export class Session implements AsyncDisposable {
 
   /** Starts the room's kernel; returns at once when one already runs. */
   async startKernel(options: StartKernelOptions = {}): Promise<void> {
+    // The daemon picks the environment from the notebook's metadata: it must have ours first.
+    await this.flush();
     const response = await this.request({
       action: "launch_kernel",
       kernel_type: options.kernelType ?? "python",

@@ -1,0 +1,155 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Session } from "../../lib/session/session";
+import type { ConnectionState } from "../../lib/session/types";
+import {
+  isRunning,
+  killEverythingMentioning,
+  makeTempDir,
+  processesMentioning,
+  readDaemonInfo,
+  spawnDaemonProcess,
+  waitFor,
+  within,
+  type DaemonProcess,
+} from "./processes";
+
+jest.setTimeout(90_000);
+
+// Daemons started by sessions inherit this process's environment: no prewarming, these tests
+// run no code and a kernel or venv per daemon would only cost time.
+const savedEnv = { pool: process.env.RUNTIMED_POOL_SIZE, prewarm: process.env.RUNTIMED_PREWARM_KERNEL };
+beforeAll(() => {
+  process.env.RUNTIMED_POOL_SIZE = "0";
+  process.env.RUNTIMED_PREWARM_KERNEL = "0";
+});
+afterAll(() => {
+  for (const [name, value] of [["RUNTIMED_POOL_SIZE", savedEnv.pool], ["RUNTIMED_PREWARM_KERNEL", savedEnv.prewarm]] as const) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+});
+
+/** Stops whatever daemon serves `cacheDir` now (one started by a session) and everything left there. */
+async function stopDaemonsOf(cacheDir: string, socketPath: string): Promise<void> {
+  for (const { pid } of processesMentioning(socketPath)) {
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      // gone already
+    }
+    await waitFor(`daemon ${pid} to stop`, () => !isRunning(pid), 10_000).catch(() => process.kill(pid, "SIGKILL"));
+  }
+  killEverythingMentioning(cacheDir);
+}
+
+/** Records every state a session's connection goes through. */
+function recordStates(session: Session): ConnectionState[] {
+  const states: ConnectionState[] = [];
+  session.connection$.subscribe((state) => states.push(state));
+  return states;
+}
+
+/** Edits one session's own cells in a loop until stopped; remembers each cell's last source. */
+function editLoop(session: Session, label: string) {
+  const sources = new Map<string, string>();
+  let stopped = false;
+  let round = 0;
+  const done = (async () => {
+    while (!stopped) {
+      round++;
+      if (round % 3 === 1) {
+        const source = `${label} cell ${round}`;
+        sources.set(session.createCell(source), source);
+      } else {
+        const ids = [...sources.keys()];
+        const id = ids[round % ids.length]!;
+        const source = `${label} edit ${round} of ${id.slice(5, 13)}`;
+        session.setSource(id, source);
+        sources.set(id, source);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  })();
+  return {
+    sources,
+    async stop() {
+      stopped = true;
+      await done;
+    },
+  };
+}
+
+describe("a daemon killed with SIGKILL while two sessions edit", () => {
+  it("both sessions reconnect to a daemon they restart themselves, keep every flushed change and create no duplicate cell", async () => {
+    const cacheDir = makeTempDir("kill9");
+    const socketPath = path.join(cacheDir, "runtimed.sock");
+    const notebookId = "killed-while-editing";
+    let first: DaemonProcess | undefined;
+    const sessions: Session[] = [];
+    try {
+      first = await spawnDaemonProcess(cacheDir, { RUNTIMED_POOL_SIZE: "0", RUNTIMED_PREWARM_KERNEL: "0" });
+      const alice = new Session({ notebookId, socketPath, cacheDir, autoStart: true });
+      const bob = new Session({ notebookId, socketPath, cacheDir, autoStart: true });
+      sessions.push(alice, bob);
+      const aliceStates = recordStates(alice);
+      const bobStates = recordStates(bob);
+      await Promise.all([alice.connect(), bob.connect()]);
+
+      const aliceEdits = editLoop(alice, "alice");
+      const bobEdits = editLoop(bob, "bob");
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // What each flush acknowledged: the daemon held these before it died.
+      await Promise.all([alice.flush(), bob.flush()]);
+      const acknowledged = new Map([...aliceEdits.sources, ...bobEdits.sources]);
+      expect(acknowledged.size).toBeGreaterThan(10);
+
+      await first.kill9();
+      expect(isRunning(first.pid)).toBe(false);
+      // Keep editing while the daemon is gone: local-first, these must arrive after the restart.
+      await waitFor("both sessions to notice the dead daemon", () => aliceStates.includes("reconnecting") && bobStates.includes("reconnecting"), 10_000);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await waitFor("both sessions to reconnect", () => alice.isConnected && bob.isConnected, 45_000);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await Promise.all([aliceEdits.stop(), bobEdits.stop()]);
+      await within("flush and sync after the restart", Promise.all([alice.flush(), bob.flush()]).then(() => Promise.all([alice.sync(), bob.sync()])), 20_000);
+      await within("a second sync", Promise.all([alice.sync(), bob.sync()]), 20_000);
+
+      const restarted = readDaemonInfo(cacheDir);
+      expect(restarted.pid).not.toBe(first.pid);
+      expect(restarted.endpoint).toBe(socketPath);
+      expect(processesMentioning(socketPath).map((p) => p.pid)).toEqual([restarted.pid]);
+
+      for (const states of [aliceStates, bobStates]) {
+        const lost = states.indexOf("reconnecting");
+        expect(states.slice(0, lost)).toContain("connected");
+        expect(states.slice(lost)).toContain("connected");
+      }
+      const cells = alice.getCells();
+      expect(bob.getCells()).toEqual(cells);
+      const ids = cells.map((cell) => cell.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      const bySource = new Map(cells.map((cell) => [cell.id, cell.source]));
+      for (const id of acknowledged.keys()) expect(bySource.has(id)).toBe(true);
+      // Every cell ends with the last source its author wrote, flushed before the kill or not.
+      const expected = new Map([...aliceEdits.sources, ...bobEdits.sources]);
+      expect(cells.length).toBe(expected.size);
+      for (const [id, source] of expected) expect(bySource.get(id)).toBe(source);
+
+      // A newcomer reads the same notebook from the restarted daemon.
+      const carol = new Session({ notebookId, socketPath, cacheDir, autoStart: false });
+      sessions.push(carol);
+      await carol.connect();
+      await carol.sync();
+      expect(carol.getCells()).toEqual(cells);
+      process.stdout.write(
+        `kill -9: ${acknowledged.size} cells acknowledged before the kill, ${expected.size} after; alice ${aliceStates.join(">")}; bob ${bobStates.join(">")}\n`,
+      );
+    } finally {
+      await Promise.all(sessions.map((session) => session.close({ shutdownKernel: false }).catch(() => undefined)));
+      await first?.kill9();
+      await stopDaemonsOf(cacheDir, socketPath);
+      fs.rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+});
