@@ -28,6 +28,8 @@ export interface FloorExecution {
   results: number;
   /** ms from send to the first execute_result (NaN when none came). */
   firstResultMs: number;
+  /** Wall-clock time (ms since the epoch) each stdout chunk arrived, with its text. */
+  streamArrivals: { atEpochMs: number; text: string }[];
 }
 
 interface Pending {
@@ -113,7 +115,7 @@ export class FloorKernel {
       });
       this.pending.set(msgId, {
         replied: false, idle: false, sentAt: performance.now(), resolve, reject,
-        execution: { status: "", stdout: "", results: 0, firstResultMs: NaN },
+        execution: { status: "", stdout: "", results: 0, firstResultMs: NaN, streamArrivals: [] },
       });
     });
   }
@@ -213,8 +215,10 @@ export class FloorKernel {
         const pending = message.parentId ? this.pending.get(message.parentId) : undefined;
         if (!pending) continue;
         const execution = pending.execution;
-        if (message.msgType === "stream" && message.content.name === "stdout") execution.stdout += String(message.content.text);
-        else if (message.msgType === "execute_result") {
+        if (message.msgType === "stream" && message.content.name === "stdout") {
+          execution.stdout += String(message.content.text);
+          execution.streamArrivals.push({ atEpochMs: performance.timeOrigin + performance.now(), text: String(message.content.text) });
+        } else if (message.msgType === "execute_result") {
           if (execution.results++ === 0) execution.firstResultMs = performance.now() - pending.sentAt;
         } else if (message.msgType === "status" && message.content.execution_state === "idle") {
           pending.idle = true;

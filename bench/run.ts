@@ -16,12 +16,13 @@ import { bigOutput, printFlushed, printUnflushed } from "./metrics/outputs";
 import { editPropagation } from "./metrics/propagation";
 import { queuedCells } from "./metrics/queue";
 import { kernelInfo, roundTrip } from "./metrics/round-trip";
+import { outputLatency } from "./metrics/latency";
 import { daemonRss } from "./metrics/rss";
 import { OursDaemon } from "./ours-daemon";
 import { PeerClient } from "./peer-client";
 import { renderTable } from "./table";
 
-const METRICS: Metric[] = [roundTrip, kernelInfo, queuedCells, printFlushed, printUnflushed, bigOutput, editPropagation, documentSize, firstResult, daemonRss];
+const METRICS: Metric[] = [roundTrip, kernelInfo, outputLatency, queuedCells, printFlushed, printUnflushed, bigOutput, editPropagation, documentSize, firstResult, daemonRss];
 
 interface Options {
   quick: boolean;

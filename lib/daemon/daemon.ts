@@ -3,7 +3,7 @@ import * as net from "node:net";
 import { decodeMessage, encodeMessage } from "../protocol/codec";
 import { RuntimedError, toRuntimedError } from "../protocol/errors";
 import { FramedSocket } from "../protocol/framed-socket";
-import { MAX_REQUEST_BYTES } from "../protocol/frame";
+import { MAX_FRAME_BYTES, MAX_REQUEST_BYTES } from "../protocol/frame";
 import {
   FrameType,
   PROTOCOL_VERSION,
@@ -35,9 +35,17 @@ export interface DaemonOptions {
   saveDelayMs?: number;
   /** Log level (default `RUNTIMED_LOG` or "info"). */
   logLevel?: string;
+  /**
+   * A room with no client and nothing running is unloaded after this long: its kernel is shut
+   * down, its document stays on disk (default `RUNTIMED_ROOM_IDLE_SECS`, else 300).
+   */
+  roomIdleSecs?: number;
 }
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
+// A client that lets this much pile up unread, and does not drain it within seconds, is
+// dropped; it reconnects and re-syncs from the document.
+const MAX_CLIENT_BACKLOG_BYTES = 16 * 1024 * 1024;
 
 /**
  * The runtimed daemon: owns notebook rooms and their kernels, serves clients on a Unix socket.
@@ -63,6 +71,26 @@ export class Daemon {
     private readonly options: DaemonOptions,
   ) {
     this.stoppedPromise = new Promise((resolve) => (this.resolveStopped = resolve));
+    const idleSecs = options.roomIdleSecs ?? Number(process.env.RUNTIMED_ROOM_IDLE_SECS ?? 300);
+    this.roomIdleMs = Number.isFinite(idleSecs) && idleSecs >= 0 ? idleSecs * 1000 : 300_000;
+    this.sweepTimer = setInterval(() => this.unloadIdleRooms(), Math.max(50, Math.min(this.roomIdleMs / 4, 30_000)));
+    this.sweepTimer.unref();
+  }
+
+  private readonly roomIdleMs: number;
+  private readonly sweepTimer: NodeJS.Timeout;
+  private readonly unloading = new Set<Promise<void>>();
+
+  /** Unloads rooms that have been idle for longer than the configured time. */
+  private unloadIdleRooms(): void {
+    const now = Date.now();
+    for (const [notebookId, room] of this.rooms) {
+      if (!room.isIdle || now - room.lastActive < this.roomIdleMs) continue;
+      this.rooms.delete(notebookId);
+      this.logger.info("unloading idle room", { notebook_id: notebookId });
+      const closing = room.close().finally(() => this.unloading.delete(closing));
+      this.unloading.add(closing);
+    }
   }
 
   /** Starts a daemon; rejects with DAEMON_RUNNING when another one serves this socket. */
@@ -72,7 +100,7 @@ export class Daemon {
     const files = daemonFiles(cacheDir);
     fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
     fs.chmodSync(cacheDir, 0o700);
-    acquireLock(files, socketPath);
+    await acquireLock(files, socketPath);
     let logger: Logger | undefined;
     try {
       await clearStaleSocket(socketPath);
@@ -140,9 +168,11 @@ export class Daemon {
 
   private async shutdown(): Promise<void> {
     this.logger.info("daemon stopping");
+    clearInterval(this.sweepTimer);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const socket of this.sockets) socket.close();
     await Promise.all([...this.rooms.values()].map((room) => room.close()));
+    await Promise.all(this.unloading);
     this.rooms.clear();
     await this.provider.close();
     await this.blobServer.close();
@@ -156,7 +186,9 @@ export class Daemon {
 
   private accept(raw: net.Socket): void {
     if (this.stopping) return void raw.destroy();
-    const socket = new FramedSocket(raw);
+    // Until the handshake, nothing bigger than a handshake is buffered for a client.
+    const socket = new FramedSocket(raw, MAX_REQUEST_BYTES);
+    socket.maxBacklogBytes = MAX_CLIENT_BACKLOG_BYTES;
     this.sockets.add(socket);
     let handshaken = false;
     const timer = setTimeout(() => socket.close(), HANDSHAKE_TIMEOUT_MS);
@@ -195,6 +227,7 @@ export class Daemon {
           blob_port: this.blobServer.port,
           blob_dir: this.blobs.directory,
         });
+        socket.maxFrameBytes = MAX_FRAME_BYTES;
         socket.onFrame = (next) => connection.receive(next);
         const closeHandler = socket.onClose;
         socket.onClose = () => {
@@ -206,6 +239,7 @@ export class Daemon {
       }
       if (handshake.channel === "pool") {
         reply({ ok: true, protocol: PROTOCOL_VERSION, daemon_version: PACKAGE_VERSION });
+        socket.maxFrameBytes = MAX_REQUEST_BYTES + 1;
         socket.onFrame = (next) => this.poolFrame(socket, next);
         return;
       }
@@ -257,6 +291,8 @@ export class Daemon {
   }
 
   private room(notebookId: string): Room {
+    // A room still closing (unloaded a moment ago) has saved its document by the time a
+    // new one loads it: Room.close() saves synchronously before it awaits the kernel.
     let room = this.rooms.get(notebookId);
     if (!room) {
       room = new Room(

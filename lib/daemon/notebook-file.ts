@@ -119,8 +119,15 @@ function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
 
+// A notebook file bigger than this is refused rather than read into the daemon's memory.
+const MAX_NOTEBOOK_BYTES = 1024 * 1024 * 1024;
+
 function readFile(file: string): string {
   try {
+    const stat = fs.statSync(file);
+    // A FIFO or a device would block or flood the daemon.
+    if (!stat.isFile()) throw new Error("not a regular file");
+    if (stat.size > MAX_NOTEBOOK_BYTES) throw new Error(`larger than ${MAX_NOTEBOOK_BYTES} bytes`);
     return fs.readFileSync(file, "utf8");
   } catch (error) {
     throw new RuntimedError("BAD_REQUEST", `Cannot read notebook ${file}: ${(error as Error).message}`);

@@ -66,6 +66,14 @@ export class Room implements ExecutionHost {
     return this.peers.size;
   }
 
+  /** When the room last had a client or ran a cell (ms since the epoch). */
+  lastActive = Date.now();
+
+  /** No client and nothing running or queued: the room may be unloaded. */
+  get isIdle(): boolean {
+    return this.peers.size === 0 && !this.running && this.queued.length === 0;
+  }
+
   summary(): RoomSummary {
     return {
       notebook_id: this.notebookId,
@@ -76,6 +84,7 @@ export class Room implements ExecutionHost {
   }
 
   join(peer: RoomPeer): void {
+    this.lastActive = Date.now();
     this.peers.add(peer);
     this.document.addPeer(peer);
     // A late joiner gets the state it cannot find in the document: kernel, queue, widgets.
@@ -85,6 +94,7 @@ export class Room implements ExecutionHost {
   }
 
   leave(peer: RoomPeer): void {
+    this.lastActive = Date.now();
     this.peers.delete(peer);
     this.document.removePeer(peer);
   }
@@ -251,9 +261,10 @@ export class Room implements ExecutionHost {
     if (this.closed) return;
     this.closed = true;
     this.abandonExecutions("CLOSED", "The daemon is shutting down");
-    await this.kernel.shutdown();
+    // Saved before the kernel's shutdown is awaited: a room reopened meanwhile loads this.
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.save();
+    await this.kernel.shutdown();
     this.document.dispose();
   }
 
@@ -335,6 +346,7 @@ export class Room implements ExecutionHost {
         execution.fail(failure.code, failure.message);
       }
       await execution.done;
+      this.lastActive = Date.now();
       this.running = undefined;
       this.pendingInput = undefined;
       this.broadcastQueue();

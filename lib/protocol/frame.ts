@@ -26,22 +26,34 @@ export class FrameDecoder {
   private chunks: Buffer[] = [];
   private buffered = 0;
 
-  constructor(private readonly maxFrameBytes = MAX_FRAME_BYTES) {}
+  /** The largest frame accepted from now on; a daemon raises it once a client has shaken hands. */
+  constructor(public maxFrameBytes = MAX_FRAME_BYTES) {}
+
+  /** Buffers bytes; take whole frames out with `next()`. */
+  append(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+  }
+
+  /**
+   * The next whole frame, or undefined. Throws PROTOCOL as soon as a declared length is over
+   * the current limit, before any of that frame is buffered.
+   */
+  next(): Buffer | undefined {
+    if (this.buffered < HEADER_BYTES) return undefined;
+    const length = this.peekLength();
+    if (length > this.maxFrameBytes) {
+      throw new RuntimedError("PROTOCOL", `Frame of ${length} bytes exceeds the ${this.maxFrameBytes}-byte limit`);
+    }
+    if (this.buffered < HEADER_BYTES + length) return undefined;
+    return this.take(HEADER_BYTES + length).subarray(HEADER_BYTES);
+  }
 
   /** Feeds bytes in; returns every frame they complete, in order. */
   push(chunk: Buffer): Buffer[] {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
+    this.append(chunk);
     const frames: Buffer[] = [];
-    while (this.buffered >= HEADER_BYTES) {
-      const length = this.peekLength();
-      if (length > this.maxFrameBytes) {
-        throw new RuntimedError("PROTOCOL", `Frame of ${length} bytes exceeds the ${this.maxFrameBytes}-byte limit`);
-      }
-      if (this.buffered < HEADER_BYTES + length) break;
-      const bytes = this.take(HEADER_BYTES + length);
-      frames.push(bytes.subarray(HEADER_BYTES));
-    }
+    for (let frame = this.next(); frame; frame = this.next()) frames.push(frame);
     return frames;
   }
 

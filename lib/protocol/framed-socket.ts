@@ -10,6 +10,10 @@ import type { FrameType } from "./messages";
 export class FramedSocket {
   private readonly decoder: FrameDecoder;
   private closed = false;
+  /** A peer with more unsent bytes than this that does not drain within `stallMs` is dropped. */
+  maxBacklogBytes = Infinity;
+  stallMs = 5000;
+  private stallTimer: NodeJS.Timeout | undefined;
   onFrame: (frame: Buffer) => void = () => {};
   onError: (error: RuntimedError) => void = () => {};
   onClose: () => void = () => {};
@@ -29,6 +33,11 @@ export class FramedSocket {
     return this.closed;
   }
 
+  /** The largest frame accepted from now on (the daemon raises it after the handshake). */
+  set maxFrameBytes(bytes: number) {
+    this.decoder.maxFrameBytes = bytes;
+  }
+
   /** Sends one untyped frame (the handshake and its reply). */
   send(payload: Uint8Array): void {
     if (this.closed) return;
@@ -36,6 +45,7 @@ export class FramedSocket {
     frame.writeUInt32BE(payload.length, 0);
     frame.set(payload, 4);
     this.socket.write(frame);
+    this.checkBacklog();
   }
 
   /** Sends one frame that starts with a type byte. */
@@ -49,6 +59,7 @@ export class FramedSocket {
     frame[4] = type;
     frame.set(payload, 5);
     this.socket.write(frame);
+    this.checkBacklog();
   }
 
   /** Ends the connection after flushing what was written. */
@@ -62,21 +73,40 @@ export class FramedSocket {
 
   private receive(chunk: Buffer): void {
     if (this.closed) return;
-    let frames: Buffer[];
-    try {
-      frames = this.decoder.push(chunk);
-    } catch (error) {
-      this.onError(error instanceof RuntimedError ? error : new RuntimedError("PROTOCOL", String(error)));
-      this.close();
-      return;
-    }
-    for (const frame of frames) {
-      if (this.closed) return;
+    this.decoder.append(chunk);
+    // One frame at a time: a handler may change the limit for the very next frame.
+    for (;;) {
+      let frame: Buffer | undefined;
+      try {
+        frame = this.decoder.next();
+      } catch (error) {
+        this.onError(error instanceof RuntimedError ? error : new RuntimedError("PROTOCOL", String(error)));
+        this.close();
+        return;
+      }
+      if (frame === undefined || this.closed) return;
       this.onFrame(frame);
     }
   }
 
+  /** A peer that stops reading must not make us buffer without bound: drop it after a while. */
+  private checkBacklog(): void {
+    if (this.stallTimer || this.socket.writableLength <= this.maxBacklogBytes) return;
+    this.stallTimer = setTimeout(() => {
+      this.onError(new RuntimedError("PROTOCOL", `The peer is not reading: ${this.socket.writableLength} bytes are waiting for it`));
+      this.closed = true;
+      this.socket.destroy();
+    }, this.stallMs);
+    this.stallTimer.unref();
+    this.socket.once("drain", () => {
+      clearTimeout(this.stallTimer);
+      this.stallTimer = undefined;
+    });
+  }
+
   private finish(): void {
+    clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
     const wasClosed = this.closed;
     this.closed = true;
     if (!wasClosed) this.socket.destroy();

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { filter, firstValueFrom } from "rxjs";
 import { Daemon } from "../../lib/daemon/daemon";
 import { encodeMessage } from "../../lib/protocol/codec";
 import { encodeFrame } from "../../lib/protocol/frame";
@@ -234,5 +235,67 @@ describe("auto-start", () => {
     await expect(session.connect()).rejects.toMatchObject({ code: "DAEMON_UNAVAILABLE", message: expect.stringContaining("runtimed daemon start") });
     await session.close();
     removeDir(cacheDir);
+  });
+});
+
+describe("idle rooms", () => {
+  it("a room without clients is unloaded after the idle time: kernel stopped, document kept", async () => {
+    const cacheDir = tempDir();
+    const socketPath = path.join(cacheDir, "runtimed.sock");
+    const daemon = await Daemon.start({ cacheDir, socketPath, saveDelayMs: 50, roomIdleSecs: 0.5 });
+    const options = { socketPath, cacheDir, autoStart: false, notebookId: "idle-room" };
+    try {
+      const session = new Session(options);
+      const result = await session.run("print('before unload')");
+      const pid = (await session.kernelInfo()).pid!;
+      await session.close({ shutdownKernel: false });
+      const gone = async () => {
+        for (let i = 0; i < 100; i++) {
+          if (!daemon.status().rooms.some((room) => room.notebook_id === "idle-room")) return true;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        return false;
+      };
+      expect(await gone()).toBe(true);
+      for (let i = 0; i < 100; i++) {
+        try {
+          process.kill(pid, 0);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        } catch {
+          break;
+        }
+      }
+      expect(() => process.kill(pid, 0)).toThrow();
+      const back = new Session(options);
+      await back.connect();
+      expect(back.getCell(result.cellId).outputs).toEqual([{ output_type: "stream", name: "stdout", text: "before unload\n" }]);
+      await back.close();
+    } finally {
+      await daemon.stop();
+      removeDir(cacheDir);
+    }
+  });
+
+  it("a room stays loaded while a queued cell still runs without clients", async () => {
+    const cacheDir = tempDir();
+    const socketPath = path.join(cacheDir, "runtimed.sock");
+    const daemon = await Daemon.start({ cacheDir, socketPath, saveDelayMs: 50, roomIdleSecs: 0.2 });
+    const options = { socketPath, cacheDir, autoStart: false, notebookId: "busy-room" };
+    try {
+      const session = new Session(options);
+      const cellId = session.createCell("import time\ntime.sleep(1.5)\nprint('finished alone')");
+      await session.queueCell(cellId);
+      await session.close({ shutdownKernel: false });
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      expect(daemon.status().rooms.some((room) => room.notebook_id === "busy-room")).toBe(true);
+      const back = new Session(options);
+      await back.connect();
+      const cell = await firstValueFrom(back.cell$(cellId).pipe(filter((c) => c.outputs.length > 0)));
+      expect(cell.outputs[0]).toMatchObject({ text: "finished alone\n" });
+      await back.close();
+    } finally {
+      await daemon.stop();
+      removeDir(cacheDir);
+    }
   });
 });
