@@ -15,7 +15,8 @@ async function main(): Promise<void> {
   const cellId = session.createCell("import sys\nfor i in range(3):\n    print(f'line {i}', flush=True)\n6 * 7");
   // One execution, watched twice: its stdout as it streams, and its result at the end.
   const execution$ = session.execute(cellId).pipe(share());
-  execution$.pipe(stdout()).subscribe((text) => process.stdout.write(`  stdout: ${text}`));
+  // Chunks may hold several lines: prefix each line, not each chunk.
+  execution$.pipe(stdout()).subscribe((text) => process.stdout.write(text.replace(/^(?=.)/gm, "  stdout: ")));
   const result = await lastValueFrom(execution$.pipe(toResult()));
   console.log(`environment: ${session.envSource}`);
   console.log(`success: ${result.success}, execution count: ${result.executionCount}`);

@@ -26,6 +26,7 @@ export class KernelChannels {
   private readonly sockets: { shell: Dealer; control: Dealer; stdin: Dealer; iopub: Subscriber };
   private readonly writers: Record<WritableChannel, FrameWriter>;
   private closed = false;
+  private readonly handshakes: Promise<void>;
 
   constructor(info: ConnectionInfo, handlers: ChannelHandlers) {
     // One prepared key object instead of re-deriving the key for every HMAC.
@@ -39,6 +40,10 @@ export class KernelChannels {
       // Unbounded: a SUB socket silently drops iopub messages beyond its high water mark.
       iopub: new Subscriber({ linger: 0, receiveHighWaterMark: 0 }),
     };
+    // A ROUTER drops messages for a peer whose handshake has not completed: input_request
+    // sent to a stdin socket still reconnecting would be lost without a trace.
+    const handshaken = (socket: Dealer) => new Promise<void>((resolve) => socket.events.on("handshake", () => resolve()));
+    this.handshakes = Promise.all([this.sockets.shell, this.sockets.control, this.sockets.stdin].map(handshaken)).then(() => undefined);
     this.sockets.shell.connect(endpoint(info, "shell_port"));
     this.sockets.control.connect(endpoint(info, "control_port"));
     this.sockets.stdin.connect(endpoint(info, "stdin_port"));
@@ -53,6 +58,11 @@ export class KernelChannels {
     void this.read(this.sockets.control, handlers.reply);
     void this.read(this.sockets.stdin, handlers.stdin);
     void this.read(this.sockets.iopub, handlers.iopub);
+  }
+
+  /** Resolves once shell, control and stdin have completed their ZMTP handshakes. */
+  whenHandshaken(): Promise<void> {
+    return this.handshakes;
   }
 
   /** Signs and queues `message` on `channel`; does nothing once closed. */

@@ -137,6 +137,9 @@ export class Kernel {
       }
       throw error;
     }
+    // The shell answered, so the kernel listens; stdin and control finish their reconnects
+    // within a retry interval. Bounded: a kernel that dies meanwhile is reported by exit$.
+    await Promise.race([kernel.channels.whenHandshaken(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     // Only now: a kernel still importing its modules does not answer heartbeats yet.
     if (heartbeat !== false) kernel.watchHeartbeat(heartbeat);
     return kernel;
