@@ -1,36 +1,13 @@
-import { spawn } from "node:child_process";
 import * as path from "node:path";
-import { removeDir, startTestDaemon, type TestRoom } from "./integration/harness";
+import { runTsFile, useTestDaemon } from "./integration/harness";
 
 jest.setTimeout(180_000);
 
-let room: TestRoom;
-
-beforeAll(async () => {
-  room = await startTestDaemon();
-});
-
-afterAll(async () => {
-  await room?.dispose();
-  if (room) removeDir(room.cacheDir);
-});
+const testDaemon = useTestDaemon();
 
 /** Runs an example as a user would, against this test's daemon. */
-function runExample(name: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", require.resolve("tsx"), path.join(__dirname, "..", "examples", name)], {
-      env: { ...process.env, RUNTIMED_SOCKET_PATH: room.socketPath, RUNTIMED_CACHE_DIR: room.cacheDir },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 150_000);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function runExample(name: string) {
+  return runTsFile(path.join(__dirname, "..", "examples", name), testDaemon());
 }
 
 describe("examples run as written", () => {

@@ -1,21 +1,11 @@
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { removeDir, startTestDaemon, type TestRoom } from "./integration/harness";
+import { runTsFile, useTestDaemon } from "./integration/harness";
 
 jest.setTimeout(120_000);
 
 const root = path.join(__dirname, "..");
-let room: TestRoom;
-
-beforeAll(async () => {
-  room = await startTestDaemon();
-});
-
-afterAll(async () => {
-  await room?.dispose();
-  if (room) removeDir(room.cacheDir);
-});
+const testDaemon = useTestDaemon();
 
 /** The first ```ts block after a README heading. */
 function codeAfter(heading: string): string {
@@ -26,25 +16,15 @@ function codeAfter(heading: string): string {
   return match![1]!;
 }
 
-function runTs(source: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function runTs(source: string) {
   // Written beside lib/ so that "runtimed" can point at the sources.
   const file = path.join(root, `.readme-tour-${process.pid}.ts`);
   fs.writeFileSync(file, source.replace(/from "runtimed"/g, 'from "./lib"'));
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", require.resolve("tsx"), file], {
-      env: { ...process.env, RUNTIMED_SOCKET_PATH: room.socketPath, RUNTIMED_CACHE_DIR: room.cacheDir },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 100_000);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      fs.rmSync(file, { force: true });
-      resolve({ code, stdout, stderr });
-    });
-  });
+  try {
+    return await runTsFile(file, testDaemon(), 100_000);
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
 }
 
 describe("README", () => {

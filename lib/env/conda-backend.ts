@@ -1,8 +1,7 @@
 import { RuntimedError } from "../protocol/errors";
 import type { EnvBackend, EnvProgress, EnvSpec, PythonEnv } from "./backend";
-import { parseInstallerLine } from "./progress";
-import { envPython, installerEnv, remaining } from "./python";
-import { failureExcerpt, runCommand } from "./run";
+import { runInstallStep } from "./install-step";
+import { envPython } from "./python";
 import { PIP_FAST_FLAGS } from "./venv-backend";
 import { which } from "./which";
 
@@ -45,20 +44,8 @@ export class CondaBackend implements EnvBackend {
       throw new RuntimedError("ENV_FAILED", "Conda environments need micromamba, mamba or conda on PATH; none is installed");
     }
     const deadline = Date.now() + (this.options.timeoutMs ?? 900_000);
-    const run = async (command: string, args: string[], what: string) => {
-      const result = await runCommand(command, args, {
-        env: installerEnv(),
-        timeoutMs: remaining(deadline),
-        signal,
-        onLine: (line) => {
-          const progress = parseInstallerLine(line);
-          if (progress) onProgress(progress);
-        },
-      });
-      if (result.code !== 0) {
-        throw new RuntimedError("ENV_FAILED", `${what} failed (exit ${result.code}) in ${dir}:\n${failureExcerpt(result.tail)}`);
-      }
-    };
+    const context = { dir, deadline, signal, onProgress };
+    const run = (command: string, args: string[], what: string) => runInstallStep(context, command, args, what);
 
     const channels = spec.channels?.length ? spec.channels : (this.options.defaultChannels ?? ["conda-forge"]);
     const python = spec.python === undefined ? "python" : /^[\d.*]+$/.test(spec.python) ? `python=${spec.python}` : `python${spec.python}`;

@@ -1,8 +1,7 @@
 import { RuntimedError } from "../protocol/errors";
 import type { EnvBackend, EnvProgress, EnvSpec, PythonEnv } from "./backend";
-import { parseInstallerLine } from "./progress";
-import { envPython, installerEnv, remaining } from "./python";
-import { failureExcerpt, runCommand } from "./run";
+import { runInstallStep } from "./install-step";
+import { envPython } from "./python";
 import { which } from "./which";
 
 /** Options for the uv backend. */
@@ -36,20 +35,8 @@ export class UvBackend implements EnvBackend {
     const uv = await this.executable();
     if (uv === undefined) throw new RuntimedError("ENV_FAILED", "uv is not installed (see https://docs.astral.sh/uv/)");
     const deadline = Date.now() + (this.options.timeoutMs ?? 600_000);
-    const run = async (args: string[], what: string) => {
-      const result = await runCommand(uv, args, {
-        env: installerEnv({ UV_NO_PROGRESS: "1" }),
-        timeoutMs: remaining(deadline),
-        signal,
-        onLine: (line) => {
-          const progress = parseInstallerLine(line);
-          if (progress) onProgress(progress);
-        },
-      });
-      if (result.code !== 0) {
-        throw new RuntimedError("ENV_FAILED", `${what} failed (exit ${result.code}) in ${dir}:\n${failureExcerpt(result.tail)}`);
-      }
-    };
+    const context = { dir, deadline, signal, onProgress, env: { UV_NO_PROGRESS: "1" } };
+    const run = (args: string[], what: string) => runInstallStep(context, uv, args, what);
 
     onProgress({ phase: "creating", fraction: 0, message: "Creating environment with uv" });
     await run(["venv", dir, ...(spec.python !== undefined ? ["--python", spec.python] : [])], "uv venv");

@@ -1,9 +1,9 @@
 import { canImportIpykernel, findIpykernelPython } from "../kernel/kernelspec";
 import { RuntimedError } from "../protocol/errors";
 import type { EnvBackend, EnvProgress, EnvSpec, PythonEnv } from "./backend";
-import { parseInstallerLine } from "./progress";
-import { envPython, installerEnv, remaining } from "./python";
-import { failureExcerpt, runCommand } from "./run";
+import { runInstallStep } from "./install-step";
+import { envPython, remaining } from "./python";
+import { runCommand } from "./run";
 import { which } from "./which";
 
 /** Options for the stdlib venv backend. */
@@ -61,21 +61,8 @@ export class VenvBackend implements EnvBackend {
     if (!base) {
       throw new RuntimedError("ENV_FAILED", "No Python 3 interpreter found for the venv backend; install python3 (with ipykernel)");
     }
-    const run = async (command: string, args: string[], what: string) => {
-      const result = await runCommand(command, args, {
-        env: installerEnv(),
-        timeoutMs: remaining(deadline),
-        signal,
-        onLine: (line) => {
-          const progress = parseInstallerLine(line);
-          if (progress) onProgress(progress);
-        },
-      });
-      if (result.code !== 0) {
-        throw new RuntimedError("ENV_FAILED", `${what} failed (exit ${result.code}) in ${dir}:\n${failureExcerpt(result.tail)}`);
-      }
-      return result;
-    };
+    const context = { dir, deadline, signal, onProgress };
+    const run = (command: string, args: string[], what: string) => runInstallStep(context, command, args, what);
 
     onProgress({ phase: "creating", fraction: 0, message: `Creating venv over ${base.python}` });
     await run(base.python, ["-m", "venv", "--system-site-packages", "--without-pip", dir], "python -m venv");

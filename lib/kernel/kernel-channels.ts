@@ -42,7 +42,15 @@ export class KernelChannels {
     };
     // A ROUTER drops messages for a peer whose handshake has not completed: input_request
     // sent to a stdin socket still reconnecting would be lost without a trace.
-    const handshaken = (socket: Dealer) => new Promise<void>((resolve) => socket.events.on("handshake", () => resolve()));
+    // (The events' async iterator, not `events.on()`: zeromq's emitter mode captures the
+    // `require` of whichever module loaded it first, which breaks under jest's registries.)
+    const handshaken = async (socket: Dealer): Promise<void> => {
+      try {
+        for await (const event of socket.events) if (event.type === "handshake") return;
+      } catch {
+        // The socket closed before its handshake: the kernel's exit is reported elsewhere.
+      }
+    };
     this.handshakes = Promise.all([this.sockets.shell, this.sockets.control, this.sockets.stdin].map(handshaken)).then(() => undefined);
     this.sockets.shell.connect(endpoint(info, "shell_port"));
     this.sockets.control.connect(endpoint(info, "control_port"));

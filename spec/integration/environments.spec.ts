@@ -3,10 +3,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Subscription } from "rxjs";
-import { RuntimedError } from "../../lib/protocol/errors";
 import type { RoomEvent } from "../../lib/session/types";
 import { DaemonClient } from "../../lib/transport/daemon-client";
-import { removeDir, startTestDaemon, type TestRoom } from "./harness";
+import { expectCode, removeDir, startTestDaemon, type TestRoom } from "./harness";
 
 jest.setTimeout(120_000);
 
@@ -31,16 +30,6 @@ const defaultLabel = uvInstalled ? "uv:prewarmed" : condaInstalled ? "conda:prew
 /** Pip-style deps (inline uv deps, pyproject.toml) are built by uv when present, else by venv + pip. */
 const pipBackend = uvInstalled ? "uv" : "venv";
 
-async function expectCode(promise: Promise<unknown>, code: string): Promise<RuntimedError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(RuntimedError);
-    expect((error as RuntimedError).code).toBe(code);
-    return error as RuntimedError;
-  }
-  throw new Error(`expected a ${code} error`);
-}
 
 async function eventually<T>(probe: () => Promise<T | undefined>, what: string, ms = WAIT_MS): Promise<T> {
   const deadline = Date.now() + ms;

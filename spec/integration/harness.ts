@@ -1,7 +1,9 @@
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Daemon } from "../../lib/daemon/daemon";
+import { RuntimedError } from "../../lib/protocol/errors";
 import { Session, type SessionOptions } from "../../lib/session/session";
 
 /** A daemon on a temp socket and temp cache dir, and the sessions a test opened on it. */
@@ -42,4 +44,53 @@ export async function startTestDaemon(options: { cacheDir?: string } = {}): Prom
 /** Removes a temp cache dir. */
 export function removeDir(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * One in-process daemon for a whole spec file: started before its tests, stopped (kernels
+ * included) and removed after them. Use the returned getter inside tests.
+ */
+export function useTestDaemon(): () => TestRoom {
+  let room: TestRoom | undefined;
+  beforeAll(async () => {
+    room = await startTestDaemon();
+  });
+  afterAll(async () => {
+    await room?.dispose();
+    if (room) removeDir(room.cacheDir);
+  });
+  return () => {
+    if (!room) throw new Error("the test daemon is not running (useTestDaemon() must be called at the top of a spec file)");
+    return room;
+  };
+}
+
+/** Awaits `promise` and checks that it rejects with a RuntimedError of `code`. */
+export async function expectCode(promise: Promise<unknown>, code: string): Promise<RuntimedError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(RuntimedError);
+    expect((error as RuntimedError).code).toBe(code);
+    return error as RuntimedError;
+  }
+  throw new Error(`expected a ${code} error`);
+}
+
+/** Runs a TypeScript file with tsx as a user would, against `room`'s daemon. */
+export function runTsFile(file: string, room: TestRoom, timeoutMs = 150_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", require.resolve("tsx"), file], {
+      env: { ...process.env, RUNTIMED_SOCKET_PATH: room.socketPath, RUNTIMED_CACHE_DIR: room.cacheDir },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
 }

@@ -2,9 +2,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { filter, firstValueFrom, lastValueFrom, shareReplay, timeout, type Subscription } from "rxjs";
-import { RuntimedError } from "../../lib/protocol/errors";
 import type { KernelStatus } from "../../lib/session/types";
-import { removeDir, startTestDaemon, type TestRoom } from "./harness";
+import { expectCode, removeDir, startTestDaemon, type TestRoom } from "./harness";
 
 jest.setTimeout(120_000);
 
@@ -40,16 +39,6 @@ afterAll(async () => {
   removeDir(jupyterPath);
 });
 
-async function expectCode(promise: Promise<unknown>, code: string): Promise<RuntimedError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(RuntimedError);
-    expect((error as RuntimedError).code).toBe(code);
-    return error as RuntimedError;
-  }
-  throw new Error(`expected a ${code} error`);
-}
 
 function textOf(value: unknown): string {
   return Array.isArray(value) ? value.join("") : String(value);

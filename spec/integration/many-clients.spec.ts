@@ -3,26 +3,17 @@ import * as path from "node:path";
 import type * as nbformat from "@jupyterlab/nbformat";
 import { filter, firstValueFrom, lastValueFrom, take, toArray } from "rxjs";
 import type { RoomEvent } from "../../lib/session/types";
-import { removeDir, startTestDaemon, type TestRoom } from "./harness";
+import { useTestDaemon } from "./harness";
 
 jest.setTimeout(120_000);
 
-let room: TestRoom;
-
-beforeAll(async () => {
-  room = await startTestDaemon();
-});
-
-afterAll(async () => {
-  await room?.dispose();
-  if (room) removeDir(room.cacheDir);
-});
+const testDaemon = useTestDaemon();
 
 const peerScript = path.join(__dirname, "fixtures", "peer-process.ts");
 
 /** Starts a client in another process; its stdout is JSON lines. */
 function startPeer(notebookId: string, mode: "writer" | "watcher") {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ["--import", require.resolve("tsx"), peerScript, room.socketPath, notebookId, mode]);
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ["--import", require.resolve("tsx"), peerScript, testDaemon().socketPath, notebookId, mode]);
   const lines: unknown[] = [];
   const waiters: { predicate: (line: unknown) => boolean; resolve: (line: unknown) => void }[] = [];
   let buffer = "";
@@ -73,7 +64,7 @@ function startPeer(notebookId: string, mode: "writer" | "watcher") {
 
 describe("two sessions in two processes", () => {
   it("a session in another process edits and runs; this one sees the cell, its source and its outputs live", async () => {
-    const watcher = room.session({ notebookId: "cross-process-1" });
+    const watcher = testDaemon().session({ notebookId: "cross-process-1" });
     await watcher.connect();
     const started = firstValueFrom(watcher.events$.pipe(filter((e) => e.type === "execution_started")));
     const sawOutput = firstValueFrom(watcher.events$.pipe(filter((e): e is Extract<RoomEvent, { type: "output" }> => e.type === "output")));
@@ -97,7 +88,7 @@ describe("two sessions in two processes", () => {
     const peer = startPeer("cross-process-2", "watcher");
     try {
       await peer.waitFor<{ kind: string }>((l) => l.kind === "ready");
-      const session = room.session({ notebookId: "cross-process-2" });
+      const session = testDaemon().session({ notebookId: "cross-process-2" });
       const result = await session.run("print('watched')");
       const seen = await peer.waitFor<{ kind: string; cells?: { id: string; outputs: nbformat.IOutput[] }[] }>(
         (l) => l.kind === "cells" && (l.cells ?? []).some((c) => c.id === result.cellId && c.outputs.length > 0),
@@ -112,8 +103,8 @@ describe("two sessions in two processes", () => {
 
 describe("many clients, one notebook", () => {
   it("concurrent edits of one source merge character-wise; edits of different cells both survive", async () => {
-    const left = room.session({ notebookId: "merge" });
-    const right = room.session({ notebookId: "merge" });
+    const left = testDaemon().session({ notebookId: "merge" });
+    const right = testDaemon().session({ notebookId: "merge" });
     await left.connect();
     await right.connect();
     const shared = left.createCell("hello");
@@ -133,8 +124,8 @@ describe("many clients, one notebook", () => {
   });
 
   it("patches$ tells local from remote changes", async () => {
-    const a = room.session({ notebookId: "patch-origin" });
-    const b = room.session({ notebookId: "patch-origin" });
+    const a = testDaemon().session({ notebookId: "patch-origin" });
+    const b = testDaemon().session({ notebookId: "patch-origin" });
     await a.connect();
     await b.connect();
     const remote = firstValueFrom(b.patches$.pipe(filter((p) => p.origin === "remote")));
@@ -145,8 +136,8 @@ describe("many clients, one notebook", () => {
   });
 
   it("input() reaches clients as an input_request and sendInput answers it", async () => {
-    const session = room.session({ notebookId: "stdin" });
-    const other = room.session({ notebookId: "stdin" });
+    const session = testDaemon().session({ notebookId: "stdin" });
+    const other = testDaemon().session({ notebookId: "stdin" });
     await other.connect();
     const cellId = session.createCell("name = input('Your name? ')\nprint('hello', name)");
     const prompt = firstValueFrom(other.events$.pipe(filter((e) => e.type === "input_request")));
@@ -160,7 +151,7 @@ describe("many clients, one notebook", () => {
   });
 
   it("comms reach every client, and a client that joins later gets the widget state", async () => {
-    const session = room.session({ notebookId: "comms" });
+    const session = testDaemon().session({ notebookId: "comms" });
     const opened = firstValueFrom(session.events$.pipe(filter((e) => e.type === "comm" && e.msgType === "comm_open")));
     const result = await session.run(
       [
@@ -176,7 +167,7 @@ describe("many clients, one notebook", () => {
     expect(await opened).toMatchObject({ type: "comm", content: { comm_id: commId } });
     // A client sends a state update to the kernel through the daemon.
     await session.sendComm("comm_msg", { comm_id: commId, data: { method: "update", state: { value: 7 }, buffer_paths: [] } });
-    const late = room.session({ notebookId: "comms" });
+    const late = testDaemon().session({ notebookId: "comms" });
     const replayed = firstValueFrom(late.events$.pipe(filter((e) => e.type === "comm" && e.msgType === "comm_open"), take(1)));
     await late.connect();
     const replay = await replayed;

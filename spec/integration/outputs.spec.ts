@@ -2,20 +2,11 @@ import * as Automerge from "@automerge/automerge";
 import type * as nbformat from "@jupyterlab/nbformat";
 import { filter, firstValueFrom, lastValueFrom, toArray } from "rxjs";
 import type { ExecutionEvent, Output } from "../../lib/session/types";
-import { removeDir, startTestDaemon, type TestRoom } from "./harness";
+import { useTestDaemon } from "./harness";
 
 jest.setTimeout(120_000);
 
-let room: TestRoom;
-
-beforeAll(async () => {
-  room = await startTestDaemon();
-});
-
-afterAll(async () => {
-  await room?.dispose();
-  if (room) removeDir(room.cacheDir);
-});
+const testDaemon = useTestDaemon();
 
 function text(output: Output | undefined): string {
   const value = (output as nbformat.IStream | undefined)?.text ?? "";
@@ -23,7 +14,7 @@ function text(output: Output | undefined): string {
 }
 
 describe("outputs as a terminal shows them", () => {
-  const session = () => room.session({ notebookId: "terminal-outputs" });
+  const session = () => testDaemon().session({ notebookId: "terminal-outputs" });
   let shared: ReturnType<typeof session>;
   beforeAll(() => {
     shared = session();
@@ -75,7 +66,7 @@ describe("outputs as a terminal shows them", () => {
 
 describe("clear_output and display updates", () => {
   it("clear_output clears now; clear_output(wait=True) clears when the next output arrives", async () => {
-    const session = room.session({ notebookId: "clearing" });
+    const session = testDaemon().session({ notebookId: "clearing" });
     const now = await session.run("from IPython.display import clear_output\nprint('gone')\nclear_output()\nprint('kept')");
     expect(now.outputs).toEqual([{ output_type: "stream", name: "stdout", text: "kept\n" }]);
 
@@ -91,7 +82,7 @@ describe("clear_output and display updates", () => {
   });
 
   it("update_display_data updates the display in every cell that shows it", async () => {
-    const session = room.session({ notebookId: "display-ids" });
+    const session = testDaemon().session({ notebookId: "display-ids" });
     const first = await session.run("from IPython.display import display\nh = display('v1', display_id='shared-display')");
     expect(first.displayData[0]).toMatchObject({ output_type: "display_data", data: { "text/plain": "'v1'" } });
     const second = await session.run("display('v1 again', display_id='shared-display');");
@@ -110,7 +101,7 @@ describe("clear_output and display updates", () => {
 
 describe("live streaming and coalesced document writes", () => {
   it("outputs arrive while the cell runs, before its result", async () => {
-    const session = room.session({ notebookId: "live-stream" });
+    const session = testDaemon().session({ notebookId: "live-stream" });
     const cellId = session.createCell("import time\nprint('early', flush=True)\ntime.sleep(1.5)\nprint('late', flush=True)");
     // queue(): taking only the first event must not cancel the execution (execute() would).
     const firstOutputAt = firstValueFrom(session.queue(cellId).pipe(filter((e) => e.type === "output"))).then(() => Date.now());
@@ -124,7 +115,7 @@ describe("live streaming and coalesced document writes", () => {
   });
 
   it("a cell printing 2000 lines makes a bounded number of document changes", async () => {
-    const session = room.session({ notebookId: "coalescing" });
+    const session = testDaemon().session({ notebookId: "coalescing" });
     const cellId = session.createCell("for i in range(2000): print(f'line {i}', flush=True)");
     await session.flush();
     const before = session.documentBytes();

@@ -1,26 +1,17 @@
 import { filter, firstValueFrom, lastValueFrom, take, toArray, type Observable } from "rxjs";
 import { toResult } from "../../lib/session/operators";
 import type { ConnectionState, ExecutionEvent, KernelStatus } from "../../lib/session/types";
-import { removeDir, startTestDaemon, type TestRoom } from "./harness";
+import { useTestDaemon } from "./harness";
 
 jest.setTimeout(120_000);
 
-let room: TestRoom;
-
-beforeAll(async () => {
-  room = await startTestDaemon();
-});
-
-afterAll(async () => {
-  await room?.dispose();
-  if (room) removeDir(room.cacheDir);
-});
+const testDaemon = useTestDaemon();
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("executions are cold observables", () => {
   it("nothing is sent before subscribe, and each subscription is its own execution", async () => {
-    const session = room.session({ notebookId: "cold" });
+    const session = testDaemon().session({ notebookId: "cold" });
     const cellId = session.createCell("print('ran')");
     const execution$ = session.execute(cellId);
     await session.connect();
@@ -33,7 +24,7 @@ describe("executions are cold observables", () => {
   });
 
   it("emits queued, started, outputs and the result last, then completes", async () => {
-    const session = room.session({ notebookId: "event-order" });
+    const session = testDaemon().session({ notebookId: "event-order" });
     const cellId = session.createCell("print('a', flush=True)\nprint('b', flush=True)\n7");
     const events = await lastValueFrom(session.execute(cellId).pipe(toArray()));
     const types = events.map((e) => e.type);
@@ -46,7 +37,7 @@ describe("executions are cold observables", () => {
   });
 
   it("unsubscribing a queued execution removes it from the queue; a running one is interrupted; the next runs normally", async () => {
-    const session = room.session({ notebookId: "cancel" });
+    const session = testDaemon().session({ notebookId: "cancel" });
     await session.startKernel();
     const slow = session.createCell("import time\ntime.sleep(30)\nprint('slow finished')");
     const queued = session.createCell("print('should never run')");
@@ -79,7 +70,7 @@ describe("executions are cold observables", () => {
   });
 
   it("unsubscribing from queue() only stops watching", async () => {
-    const session = room.session({ notebookId: "queue-watch" });
+    const session = testDaemon().session({ notebookId: "queue-watch" });
     const cellId = session.createCell("import time\ntime.sleep(0.5)\nprint('done anyway')");
     await firstValueFrom(session.queue(cellId).pipe(filter((e) => e.type === "started")));
     const done = await firstValueFrom(session.events$.pipe(filter((e) => e.type === "execution_done" && e.cellId === cellId)));
@@ -89,7 +80,7 @@ describe("executions are cold observables", () => {
   });
 
   it("a kernel exception is a result, a request failure is an observable error", async () => {
-    const session = room.session({ notebookId: "error-kinds" });
+    const session = testDaemon().session({ notebookId: "error-kinds" });
     const failing = session.createCell("raise KeyError('k')");
     const result = await lastValueFrom(session.execute(failing).pipe(toResult()));
     expect(result.success).toBe(false);
@@ -97,7 +88,7 @@ describe("executions are cold observables", () => {
   });
 
   it("executeAll runs cells in order and stops at the first failure; runAll runs every code cell", async () => {
-    const session = room.session({ notebookId: "pipeline" });
+    const session = testDaemon().session({ notebookId: "pipeline" });
     const load = session.createCell("data = [1, 2, 3]");
     session.createCell("# Notes", { cellType: "markdown" });
     const transform = session.createCell("total = sum(data)\nprint(total)");
@@ -114,7 +105,7 @@ describe("executions are cold observables", () => {
 
 describe("the session as observables", () => {
   it("late subscribers get the current value of cells$, kernelStatus$, queueState$ and connection$", async () => {
-    const session = room.session({ notebookId: "late-subscribers" });
+    const session = testDaemon().session({ notebookId: "late-subscribers" });
     const cellId = session.createCell("1");
     await session.run("2");
     expect((await firstValueFrom(session.cells$)).map((c) => c.id)).toContain(cellId);
@@ -124,7 +115,7 @@ describe("the session as observables", () => {
   });
 
   it("kernelStatus$ goes through starting, busy and idle; cells$ re-emits only on change", async () => {
-    const session = room.session({ notebookId: "status-stream" });
+    const session = testDaemon().session({ notebookId: "status-stream" });
     const statuses: KernelStatus[] = [];
     const cellLists: number[] = [];
     session.kernelStatus$.subscribe((s) => statuses.push(s));
@@ -139,7 +130,7 @@ describe("the session as observables", () => {
   });
 
   it("close() completes every observable", async () => {
-    const session = room.session({ notebookId: "completion" });
+    const session = testDaemon().session({ notebookId: "completion" });
     await session.connect();
     const states: ConnectionState[] = [];
     const streams: Observable<unknown>[] = [session.cells$, session.kernelStatus$, session.queueState$, session.events$, session.patches$];
@@ -153,8 +144,8 @@ describe("the session as observables", () => {
   });
 
   it("events$ shows another client's execution", async () => {
-    const runner = room.session({ notebookId: "observed" });
-    const observer = room.session({ notebookId: "observed" });
+    const runner = testDaemon().session({ notebookId: "observed" });
+    const observer = testDaemon().session({ notebookId: "observed" });
     await observer.connect();
     const seen = firstValueFrom(observer.events$.pipe(filter((e) => e.type === "execution_done"), take(1)));
     const result = await runner.run("print('observed')");

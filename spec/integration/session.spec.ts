@@ -1,34 +1,15 @@
 import { firstValueFrom, filter, lastValueFrom, toArray } from "rxjs";
 import { RuntimedError } from "../../lib/protocol/errors";
-import { removeDir, startTestDaemon, type TestRoom } from "./harness";
+import { expectCode, useTestDaemon } from "./harness";
 
 jest.setTimeout(120_000);
 
-let room: TestRoom;
+const testDaemon = useTestDaemon();
 
-beforeAll(async () => {
-  room = await startTestDaemon();
-});
-
-afterAll(async () => {
-  await room?.dispose();
-  if (room) removeDir(room.cacheDir);
-});
-
-async function expectCode(promise: Promise<unknown>, code: string): Promise<RuntimedError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(RuntimedError);
-    expect((error as RuntimedError).code).toBe(code);
-    return error as RuntimedError;
-  }
-  throw new Error(`expected a ${code} error`);
-}
 
 describe("Session document operations", () => {
   it("creates, edits, reads and deletes cells locally and synchronously", async () => {
-    const session = room.session({ notebookId: "doc-ops" });
+    const session = testDaemon().session({ notebookId: "doc-ops" });
     await session.connect();
     expect(session.isConnected).toBe(true);
     const first = session.createCell("a = 1");
@@ -44,7 +25,7 @@ describe("Session document operations", () => {
   });
 
   it("an unknown cell id is CELL_NOT_FOUND naming the id, for reads, edits and executions", async () => {
-    const session = room.session({ notebookId: "unknown-cell" });
+    const session = testDaemon().session({ notebookId: "unknown-cell" });
     await session.connect();
     expect(() => session.getCell("cell-missing")).toThrow(/cell-missing/);
     expect(() => session.setSource("cell-missing", "x")).toThrow(RuntimedError);
@@ -60,13 +41,13 @@ describe("Session document operations", () => {
   });
 
   it("a second session with the same id sees the cells, sources and metadata", async () => {
-    const writer = room.session({ notebookId: "shared-doc" });
+    const writer = testDaemon().session({ notebookId: "shared-doc" });
     await writer.connect();
     const cellId = writer.createCell("print('shared')");
     writer.setMetadata("notebook_metadata", JSON.stringify({ kernelspec: { name: "python3" } }));
     await writer.flush();
 
-    const reader = room.session({ notebookId: "shared-doc" });
+    const reader = testDaemon().session({ notebookId: "shared-doc" });
     await reader.connect();
     expect(reader.getCell(cellId).source).toBe("print('shared')");
     expect(JSON.parse(reader.getMetadata("notebook_metadata")!)).toEqual({ kernelspec: { name: "python3" } });
@@ -79,14 +60,14 @@ describe("Session document operations", () => {
   });
 
   it("metadata values must be strings", async () => {
-    const session = room.session({ notebookId: "metadata-types" });
+    const session = testDaemon().session({ notebookId: "metadata-types" });
     expect(() => session.setMetadata("k", 5 as unknown as string)).toThrow(/strings/);
   });
 });
 
 describe("Session execution against a real ipykernel", () => {
   it("runs code and returns stdout, success and the execution count", async () => {
-    const session = room.session({ notebookId: "run-basic" });
+    const session = testDaemon().session({ notebookId: "run-basic" });
     const result = await session.run("print('hello')");
     expect(result).toMatchObject({ success: true, stdout: "hello\n", stderr: "", executionCount: 1, error: null });
     expect(result.executionId).toMatch(/[0-9a-f-]{36}/);
@@ -99,7 +80,7 @@ describe("Session execution against a real ipykernel", () => {
   });
 
   it("executes the source that is in the document, including edits made after creation", async () => {
-    const session = room.session({ notebookId: "run-edited" });
+    const session = testDaemon().session({ notebookId: "run-edited" });
     const cellId = session.createCell("print('old')");
     session.setSource(cellId, "print('new')");
     const result = await session.executeCell(cellId);
@@ -110,7 +91,7 @@ describe("Session execution against a real ipykernel", () => {
   });
 
   it("a Python exception is an unsuccessful result with ename, evalue and traceback", async () => {
-    const session = room.session({ notebookId: "run-error" });
+    const session = testDaemon().session({ notebookId: "run-error" });
     const result = await session.run("raise ValueError('bad value')");
     expect(result.success).toBe(false);
     expect(result.error).toMatchObject({ ename: "ValueError", evalue: "bad value" });
@@ -118,15 +99,15 @@ describe("Session execution against a real ipykernel", () => {
   });
 
   it("two sessions with one id share the kernel", async () => {
-    const first = room.session({ notebookId: "shared-kernel" });
-    const second = room.session({ notebookId: "shared-kernel" });
+    const first = testDaemon().session({ notebookId: "shared-kernel" });
+    const second = testDaemon().session({ notebookId: "shared-kernel" });
     await first.run("x = 41");
     const result = await second.run("print(x + 1)");
     expect(result.stdout).toBe("42\n");
   });
 
   it("startKernel is idempotent, shutdownKernel stops it, the next execution starts a new one", async () => {
-    const session = room.session({ notebookId: "kernel-lifecycle" });
+    const session = testDaemon().session({ notebookId: "kernel-lifecycle" });
     await session.startKernel();
     const info = await session.kernelInfo();
     await session.startKernel();
@@ -140,7 +121,7 @@ describe("Session execution against a real ipykernel", () => {
   });
 
   it("a timeout interrupts the cell and rejects with TIMEOUT; the kernel stays usable", async () => {
-    const session = room.session({ notebookId: "timeout" });
+    const session = testDaemon().session({ notebookId: "timeout" });
     await session.startKernel();
     const cellId = session.createCell("import time\ntime.sleep(30)");
     await expectCode(session.executeCell(cellId, { timeoutSecs: 1 }), "TIMEOUT");
@@ -149,7 +130,7 @@ describe("Session execution against a real ipykernel", () => {
   });
 
   it("interrupt() stops a running cell with KeyboardInterrupt", async () => {
-    const session = room.session({ notebookId: "interrupt" });
+    const session = testDaemon().session({ notebookId: "interrupt" });
     await session.startKernel();
     const cellId = session.createCell("import time\ntime.sleep(30)");
     const events = lastValueFrom(session.execute(cellId).pipe(toArray()));
@@ -163,7 +144,7 @@ describe("Session execution against a real ipykernel", () => {
   });
 
   it("kernel death ends the execution with KERNEL_DIED and the room keeps working", async () => {
-    const session = room.session({ notebookId: "kernel-death" });
+    const session = testDaemon().session({ notebookId: "kernel-death" });
     await session.startKernel();
     const result = await session.run("import os\nos._exit(1)");
     expect(result.success).toBe(false);
@@ -173,7 +154,7 @@ describe("Session execution against a real ipykernel", () => {
   });
 
   it("queueCell resolves once queued and the outputs land in the document", async () => {
-    const session = room.session({ notebookId: "queue-cell" });
+    const session = testDaemon().session({ notebookId: "queue-cell" });
     const cellId = session.createCell("print('queued')");
     const executionId = await session.queueCell(cellId);
     expect(executionId).toMatch(/[0-9a-f-]{36}/);
@@ -182,18 +163,18 @@ describe("Session execution against a real ipykernel", () => {
   });
 
   it("close() shuts the kernel down when it is the last client, and keeps it for others", async () => {
-    const stays = room.session({ notebookId: "close-policy" });
-    const leaves = room.session({ notebookId: "close-policy" });
+    const stays = testDaemon().session({ notebookId: "close-policy" });
+    const leaves = testDaemon().session({ notebookId: "close-policy" });
     await leaves.run("y = 1");
     await stays.connect();
     await leaves.close();
     expect((await stays.kernelInfo()).status).not.toBe("not_started");
     {
-      await using last = room.session({ notebookId: "close-policy" });
+      await using last = testDaemon().session({ notebookId: "close-policy" });
       expect((await last.run("print(y)")).stdout).toBe("1\n");
       await stays.close();
     }
-    const observer = room.session({ notebookId: "close-policy" });
+    const observer = testDaemon().session({ notebookId: "close-policy" });
     await observer.connect();
     expect((await observer.kernelInfo()).status).toBe("not_started");
   });
