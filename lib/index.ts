@@ -26,6 +26,7 @@ export type {
   ClearedEvent,
   InputRequestEvent,
   ResultEvent,
+  EnvProgressEvent,
 } from "./session/types";
 export { RuntimedError, type RuntimedErrorCode } from "./protocol/errors";
 export { PROTOCOL_VERSION } from "./protocol/messages";

@@ -7,6 +7,7 @@ import {
   Observable,
   Subject,
   distinctUntilChanged,
+  filter,
   lastValueFrom,
   map,
   shareReplay,
@@ -41,6 +42,7 @@ import { toResult } from "./operators/to-result";
 import { OutputDecoder } from "./output-decoder";
 import { toRoomEvent } from "./room-events";
 import type {
+  EnvProgressEvent,
   Cell,
   CellType,
   ConnectionState,
@@ -117,6 +119,10 @@ export class Session implements AsyncDisposable {
   readonly connection$: Observable<ConnectionState> = this.connectionSubject.pipe(distinctUntilChanged());
   /** Every broadcast of the room (this client's executions and everyone else's). */
   readonly events$: Observable<RoomEvent> = this.eventsSubject.asObservable();
+  /** Progress of environment builds for this room's kernel (phase, package, fraction). */
+  readonly envProgress$: Observable<EnvProgressEvent> = this.eventsSubject.pipe(
+    filter((event): event is EnvProgressEvent => event.type === "env_progress"),
+  );
 
   constructor(private readonly options: SessionOptions = {}) {
     this.notebookId = options.notebookId ?? `session-${randomUUID()}`;

@@ -100,3 +100,6 @@ export interface DocumentPatch {
 export function toQueueEntry(entry: QueueEntry): { executionId: string; cellId: string } {
   return { executionId: entry.execution_id, cellId: entry.cell_id };
 }
+
+/** An environment build's progress, as `envProgress$` emits it. */
+export type EnvProgressEvent = Extract<RoomEvent, { type: "env_progress" }>;

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Subscription } from "rxjs";
-import type { RoomEvent } from "../../lib/session/types";
+import type { EnvProgressEvent } from "../../lib/session/types";
 import { DaemonClient } from "../../lib/transport/daemon-client";
 import { expectCode, removeDir, startTestDaemon, type TestRoom } from "./harness";
 
@@ -41,12 +41,10 @@ async function eventually<T>(probe: () => Promise<T | undefined>, what: string, 
   }
 }
 
-/** Collects the room's env_progress events until stopped. */
-function recordProgress(events$: { subscribe(next: (event: RoomEvent) => void): Subscription }) {
-  const seen: Extract<RoomEvent, { type: "env_progress" }>[] = [];
-  const subscription = events$.subscribe((event) => {
-    if (event.type === "env_progress") seen.push(event);
-  });
+/** Collects a session's envProgress$ events until stopped. */
+function recordProgress(progress$: { subscribe(next: (event: EnvProgressEvent) => void): Subscription }) {
+  const seen: EnvProgressEvent[] = [];
+  const subscription = progress$.subscribe((event) => seen.push(event));
   return { seen, stop: () => subscription.unsubscribe() };
 }
 
@@ -114,7 +112,7 @@ describe("environments chosen for a notebook", () => {
     session.setMetadata("uv", JSON.stringify({ dependencies: ["definitely-not-a-real-package-xyz"] }));
     // launch_kernel carries no document heads: make sure the daemon has the metadata first.
     await session.flush();
-    const progress = recordProgress(session.events$);
+    const progress = recordProgress(session.envProgress$);
     try {
       const error = await expectCode(session.startKernel(), "ENV_FAILED");
       expect(error.message).toContain("definitely-not-a-real-package-xyz");
@@ -141,7 +139,7 @@ describe("environments chosen for a notebook", () => {
     );
     const session = room.session({ notebookId: "pyproject-wheel" });
     await session.connect();
-    const progress = recordProgress(session.events$);
+    const progress = recordProgress(session.envProgress$);
     try {
       await session.startKernel({ notebookPath: path.join(notebooks, "analysis.ipynb") });
     } finally {
