@@ -71,7 +71,9 @@ export async function poolCommand(argv: string[], context: CliContext): Promise<
   }
   const rows = pool.map((entry) => [entry.backend, String(entry.ready), String(entry.building)]);
   context.stdout.write(formatTable(["BACKEND", "READY", "BUILDING"], rows));
-  const ready = pool.reduce((sum, entry) => sum + entry.ready, 0);
-  context.stdout.write(`${plural(ready, "environment")} ready\n`);
+  // The "kernel" row is the running kernel kept ready, not an environment.
+  const environments = pool.filter((entry) => entry.backend !== "kernel").reduce((sum, entry) => sum + entry.ready, 0);
+  const kernels = pool.filter((entry) => entry.backend === "kernel").reduce((sum, entry) => sum + entry.ready, 0);
+  context.stdout.write(`${plural(environments, "environment")} and ${plural(kernels, "running kernel")} ready\n`);
   return 0;
 }

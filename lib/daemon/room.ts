@@ -79,7 +79,7 @@ export class Room implements ExecutionHost {
       notebook_id: this.notebookId,
       clients: this.peers.size,
       kernel_status: this.kernel.kernelStatus,
-      env_source: this.kernel.envSource,
+      env_source: this.kernel.kernel ? this.kernel.envSource : null,
     };
   }
 
