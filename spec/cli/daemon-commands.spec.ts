@@ -213,6 +213,10 @@ describe("runtimed against a running daemon", () => {
   it("pool shows the pool and --flush flushes it", async () => {
     const room = await startTestDaemon();
     try {
+      // Compare once the pool has settled: while it builds, its rows change from one moment to the next.
+      for (let i = 0; i < 600 && room.daemon.status().pool.some((row) => row.building > 0); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       const pool = await runCli(["pool", "--json", "--socket", room.socketPath]);
       expect(pool.exitCode).toBe(0);
       expect(JSON.parse(pool.stdout)).toEqual(room.daemon.status().pool);
