@@ -39,6 +39,7 @@ import { DocumentReplica } from "./document-replica";
 import { executionObservable } from "./execute";
 import { executeAll as executeInOrder, type ExecuteAllOptions } from "./pipeline";
 import { toResult } from "./operators/to-result";
+import { liveOutputs } from "./live-outputs";
 import { OutputDecoder } from "./output-decoder";
 import { toRoomEvent } from "./room-events";
 import type {
@@ -363,26 +364,11 @@ export class Session implements AsyncDisposable {
    * the cell runs (so they arrive before the daemon's coalesced document writes).
    */
   outputs$(cellId: string): Observable<Output[]> {
-    return new Observable<Output[]>((subscriber) => {
-      let live: Output[] | null = null;
-      const fromDocument = () => readCell(this.replica.doc, cellId)?.outputs.map((encoded) => this.outputs.decode(encoded)) ?? [];
-      const emit = () => subscriber.next(live ? live.filter((o) => o !== undefined) : fromDocument());
-      emit();
-      const subscriptions = [
-        this.replica.patches$.subscribe({ next: () => live === null && emit(), complete: () => subscriber.complete() }),
-        this.eventsSubject.subscribe((event) => {
-          if (!("cellId" in event) || event.cellId !== cellId) return;
-          if (event.type === "execution_started") live = [];
-          else if (event.type === "output" && live) live[event.index] = event.output;
-          else if (event.type === "display_update" && live) live[event.index] = event.output;
-          else if (event.type === "clear_outputs") live = live ? [] : null;
-          else if (event.type === "execution_done") live = null;
-          else return;
-          emit();
-        }),
-      ];
-      return () => subscriptions.forEach((subscription) => subscription.unsubscribe());
-    }).pipe(distinctUntilChanged((a, b) => JSON.stringify(a) === JSON.stringify(b)));
+    return liveOutputs(cellId, {
+      patches$: this.replica.patches$,
+      events$: this.eventsSubject.asObservable(),
+      fromDocument: () => readCell(this.replica.doc, cellId)?.outputs.map((encoded) => this.outputs.decode(encoded)) ?? [],
+    });
   }
 
   // -- execution -------------------------------------------------------------------------------
