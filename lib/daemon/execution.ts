@@ -29,6 +29,8 @@ const MAX_WRITE_INTERVAL_MS = 2000;
 const BYTES_PER_EXTRA_MS = 512;
 // Live output events: at most one per output per interval while a cell is chatty.
 const LIVE_INTERVAL_MS = 10;
+const MAX_LIVE_INTERVAL_MS = 1000;
+const LIVE_BYTES_PER_EXTRA_MS = 64 * 1024;
 
 /**
  * One run of one cell on the room's kernel: turns the kernel's messages into merged outputs,
@@ -191,10 +193,13 @@ export class Execution {
     }
     this.pendingLive.clear();
     if (this.finished) return;
+    // Each live event re-sends whole outputs: for a huge output the interval grows with its
+    // size, so the encoding work stays proportional to the output instead of its square.
+    const interval = Math.min(MAX_LIVE_INTERVAL_MS, LIVE_INTERVAL_MS + this.outputBytes / LIVE_BYTES_PER_EXTRA_MS);
     this.liveTimer = setTimeout(() => {
       this.liveTimer = undefined;
       this.flushLive();
-    }, LIVE_INTERVAL_MS);
+    }, interval);
   }
 
   private maybeFinish(): void {
