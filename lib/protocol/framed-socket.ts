@@ -89,19 +89,31 @@ export class FramedSocket {
     }
   }
 
-  /** A peer that stops reading must not make us buffer without bound: drop it after a while. */
+  /**
+   * A peer that stops reading must not make us buffer without bound: once over the limit, a
+   * peer that takes nothing from us for `stallMs` is dropped. One that keeps reading, however
+   * slowly behind large frames, is not.
+   */
   private checkBacklog(): void {
     if (this.stallTimer || this.socket.writableLength <= this.maxBacklogBytes) return;
-    this.stallTimer = setTimeout(() => {
+    // bytesWritten counts what is still queued too: what the peer took is the difference.
+    const delivered = () => this.socket.bytesWritten - this.socket.writableLength;
+    let deliveredBefore = delivered();
+    const check = () => {
+      this.stallTimer = undefined;
+      if (this.closed || this.socket.writableLength <= this.maxBacklogBytes) return;
+      if (delivered() > deliveredBefore) {
+        deliveredBefore = delivered();
+        this.stallTimer = setTimeout(check, this.stallMs);
+        this.stallTimer.unref();
+        return;
+      }
       this.onError(new RuntimedError("PROTOCOL", `The peer is not reading: ${this.socket.writableLength} bytes are waiting for it`));
       this.closed = true;
       this.socket.destroy();
-    }, this.stallMs);
+    };
+    this.stallTimer = setTimeout(check, this.stallMs);
     this.stallTimer.unref();
-    this.socket.once("drain", () => {
-      clearTimeout(this.stallTimer);
-      this.stallTimer = undefined;
-    });
   }
 
   private finish(): void {
