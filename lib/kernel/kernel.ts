@@ -47,6 +47,14 @@ export type RequestChannel = "shell" | "control";
 const EXIT_DRAIN_MS = 50;
 
 /**
+ * How long an execute_request may stay unanswered once the kernel said it is idle again.
+ * ipykernel replies before it publishes that idle status, but a SIGINT landing between
+ * `execute_input` and the start of the user's code escapes the request handler: ipykernel's
+ * dispatcher logs "KeyboardInterrupt caught in kernel", goes idle and never replies.
+ */
+const UNANSWERED_AFTER_IDLE_MS = 1000;
+
+/**
  * One running Jupyter kernel, spoken to over ZeroMQ: requests with replies on shell and
  * control, every iopub message as a hot stream, and a single `exit$` when it dies.
  *
@@ -75,6 +83,8 @@ export class Kernel {
   private readonly startup: KernelStartup;
   private readonly unreap: () => void;
   private drainTimer: NodeJS.Timeout | undefined;
+  private readonly unansweredTimers = new Set<NodeJS.Timeout>();
+  private lastInterruptAt = -Infinity;
   private shuttingDown = false;
   private shutdownPromise: Promise<void> | undefined;
   private dead = false;
@@ -209,6 +219,7 @@ export class Kernel {
   /** Interrupts the running execution: SIGINT or interrupt_request, as the kernelspec says. */
   async interrupt(): Promise<void> {
     if (this.dead) throw this.diedError();
+    this.lastInterruptAt = Date.now();
     if (this.spec.interruptMode === "message") {
       await this.request("control", "interrupt_request", {}, { timeoutMs: 10_000 });
     } else {
@@ -278,7 +289,38 @@ export class Kernel {
   private onIopub(message: JupyterMessage): void {
     // Startup's kernel_info requests cause busy/idle pairs nobody asked for: keep them out.
     if (this.startup.isOwnIopub(message)) return;
+    if (message.header.msg_type === "status" && message.content.execution_state === "idle") {
+      this.expectReplyAfterIdle(message.parent_header.msg_id);
+    }
     this.iopubSubject.next(message);
+  }
+
+  /** Answers an execute_request the kernel went idle on without replying (see UNANSWERED_AFTER_IDLE_MS). */
+  private expectReplyAfterIdle(parentId: string | undefined): void {
+    if (parentId === undefined || this.pending.waiting(parentId)?.msgType !== "execute_request") return;
+    const timer = setTimeout(() => {
+      this.unansweredTimers.delete(timer);
+      const request = this.pending.waiting(parentId);
+      if (request === undefined || this.dead) return;
+      const interrupted = this.lastInterruptAt >= request.sentAt;
+      const reply = createMessage(
+        "execute_reply",
+        {
+          status: "error",
+          execution_count: null,
+          ename: interrupted ? "KeyboardInterrupt" : "NoReply",
+          evalue: interrupted
+            ? "Interrupted before the code started"
+            : "The kernel finished this request without replying to it",
+          traceback: [],
+        },
+        this.channels.session,
+      );
+      reply.parent_header = { msg_id: parentId, msg_type: "execute_request" };
+      reply.metadata = { runtimed_synthesized: true };
+      this.pending.settle(parentId, reply);
+    }, UNANSWERED_AFTER_IDLE_MS);
+    this.unansweredTimers.add(timer);
   }
 
   private onProcessExit(code: number | null, signal: string | null): void {
@@ -293,6 +335,8 @@ export class Kernel {
     if (this.dead) return;
     this.dead = true;
     if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
+    for (const timer of this.unansweredTimers) clearTimeout(timer);
+    this.unansweredTimers.clear();
     if (exit.reason === "heartbeat") this.child.signal("SIGKILL");
     this.heartbeat?.stop();
     this.channels.close();

@@ -2,6 +2,8 @@ import { RuntimedError } from "../protocol/errors";
 import type { JupyterMessage } from "./wire";
 
 interface PendingReply {
+  msgType: string;
+  sentAt: number;
   resolve(reply: JupyterMessage): void;
   reject(error: RuntimedError): void;
   timer: NodeJS.Timeout | undefined;
@@ -28,7 +30,7 @@ export class PendingReplies {
               this.byMsgId.delete(msgId);
               reject(new RuntimedError("TIMEOUT", `No reply to ${msgType} ${msgId} within ${timeoutMs} ms`));
             }, timeoutMs);
-      this.byMsgId.set(msgId, { resolve, reject, timer });
+      this.byMsgId.set(msgId, { msgType, sentAt: Date.now(), resolve, reject, timer });
       send();
     });
     reply.catch(() => undefined);
@@ -43,6 +45,12 @@ export class PendingReplies {
     if (pending.timer !== undefined) clearTimeout(pending.timer);
     pending.resolve(reply);
     return true;
+  }
+
+  /** The type of request `msgId` and when it was sent, while it waits for its reply. */
+  waiting(msgId: string): { msgType: string; sentAt: number } | undefined {
+    const pending = this.byMsgId.get(msgId);
+    return pending && { msgType: pending.msgType, sentAt: pending.sentAt };
   }
 
   /** Rejects every waiting request with `error` (the kernel is gone). */
