@@ -23,7 +23,10 @@ async function observe(): Promise<void> {
   session.events$.subscribe((event) => {
     if (event.type === "execution_started") console.log(`[observer] execution ${event.executionCount} started`);
     if (event.type === "output" && event.output.output_type === "stream") console.log(`[observer] output: ${JSON.stringify(event.output.text)}`);
-    if (event.type === "execution_done") console.log(`[observer] execution ${event.executionCount} ${event.success ? "succeeded" : "failed"}`);
+    if (event.type === "execution_done") {
+      const why = event.error ? ` (${event.error.code}: ${event.error.message})` : "";
+      console.log(`[observer] execution ${event.executionCount} ${event.success ? "succeeded" : `failed${why}`}`);
+    }
   });
   console.log("[observer] ready");
   await firstValueFrom(session.cells$.pipe(filter((cells) => cells.some((c) => c.source === "# done"))));

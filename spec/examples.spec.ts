@@ -20,15 +20,15 @@ describe("examples run as written", () => {
   });
 
   it("stream-progress renders the bar and stores its last frame", async () => {
-    const { code, stdout } = await runExample("stream-progress.ts");
-    expect(code).toBe(0);
+    const { code, stdout, stderr } = await runExample("stream-progress.ts");
+    expect({ code, stderr }).toMatchObject({ code: 0 });
     expect(stdout).toContain("\rtraining [");
     expect(stdout).toContain('stored output: "training [##############################] 100%\\ndone\\n"');
   });
 
   it("pipeline runs load, transform and plot in order", async () => {
-    const { code, stdout } = await runExample("pipeline.ts");
-    expect(code).toBe(0);
+    const { code, stdout, stderr } = await runExample("pipeline.ts");
+    expect({ code, stderr }).toMatchObject({ code: 0 });
     expect(stdout).toContain("loaded 7 rows");
     expect(stdout).toMatch(/rich output: .*image\/svg\+xml/);
     expect(stdout).toContain("  | weekly visits: ");
@@ -36,8 +36,8 @@ describe("examples run as written", () => {
   });
 
   it("observer narrates another process's edits and runs", async () => {
-    const { code, stdout } = await runExample("observer.ts");
-    expect(code).toBe(0);
+    const { code, stdout, stderr } = await runExample("observer.ts");
+    expect({ code, stderr }).toMatchObject({ code: 0 });
     expect(stdout).toContain("[observer] cells: x = 7");
     expect(stdout).toContain('[observer] output: "x * 6 = 42\\n"');
   });

@@ -343,6 +343,7 @@ export class Room implements ExecutionHost {
         }
       } catch (error) {
         const failure = error instanceof RuntimedError ? error : new RuntimedError("KERNEL_FAILED", String(error));
+        this.options.logger.warn("execution could not start", { notebook_id: this.notebookId, cell_id: execution.cellId, code: failure.code, error: failure.message });
         execution.fail(failure.code, failure.message);
       }
       await execution.done;

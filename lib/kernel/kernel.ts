@@ -54,6 +54,9 @@ const EXIT_DRAIN_MS = 50;
  */
 const UNANSWERED_AFTER_IDLE_MS = 1000;
 
+/** Starts of a kernel that lost one of its ports to another process, before giving up. */
+const PORT_RETRIES = 3;
+
 /**
  * One running Jupyter kernel, spoken to over ZeroMQ: requests with replies on shell and
  * control, every iopub message as a hot stream, and a single `exit$` when it dies.
@@ -118,6 +121,19 @@ export class Kernel {
    * dies first, `TIMEOUT` when it takes longer than `startupTimeoutMs`.
    */
   static async launch(options: KernelLaunchOptions): Promise<Kernel> {
+    // Free ports are found by binding and releasing them, as jupyter_client does; another
+    // process can take one before the kernel binds it. Such a start is retried on new ports.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await Kernel.launchOnce(options);
+      } catch (error) {
+        const portTaken = error instanceof RuntimedError && error.code === "KERNEL_FAILED" && /Address already in use/i.test(error.message);
+        if (!portTaken || attempt >= PORT_RETRIES) throw error;
+      }
+    }
+  }
+
+  private static async launchOnce(options: KernelLaunchOptions): Promise<Kernel> {
     const connectionFile = await writeConnectionFile(options.connectionDir, options.spec.name);
     let kernelProcess: KernelProcess;
     try {

@@ -18,7 +18,7 @@ function readInfo(cacheDir: string): DaemonInfo {
 describe("runtimed help and usage errors", () => {
   it("--help lists every command and exits 0", async () => {
     const result = await runCli(["--help"]);
-    expect(result.exitCode).toBe(0);
+    expect(result).toMatchObject({ exitCode: 0 });
     for (const command of ["daemon start", "daemon stop", "daemon status", "daemon logs", "rooms", "pool", "run <notebook.ipynb>", "--socket PATH"]) {
       expect(result.stdout).toContain(command);
     }
@@ -31,9 +31,9 @@ describe("runtimed help and usage errors", () => {
       runCli(["rooms", "-h"]),
       runCli(["pool", "--help"]),
     ]);
-    expect(daemon.exitCode).toBe(0);
+    expect(daemon).toMatchObject({ exitCode: 0 });
     expect(daemon.stdout).toMatch(/Usage: runtimed daemon <command>[\s\S]*--foreground[\s\S]*logs \[-f\] \[-n N\]/);
-    expect(run.exitCode).toBe(0);
+    expect(run).toMatchObject({ exitCode: 0 });
     expect(run.stdout).toMatch(/Usage: runtimed run <notebook.ipynb>[\s\S]*--inplace[\s\S]*--continue-on-error/);
     expect(rooms.stdout).toContain("Usage: runtimed rooms");
     expect(pool.stdout).toContain("--flush");
@@ -41,7 +41,7 @@ describe("runtimed help and usage errors", () => {
 
   it("an unknown command prints the help and exits 2", async () => {
     const result = await runCli(["frobnicate"]);
-    expect(result.exitCode).toBe(2);
+    expect(result).toMatchObject({ exitCode: 2 });
     expect(result.stderr).toContain("unknown command 'frobnicate'");
     expect(result.stderr).toContain("Usage: runtimed <command>");
     expect(result.stdout).toBe("");
@@ -49,7 +49,7 @@ describe("runtimed help and usage errors", () => {
 
   it("no command prints the help on stderr and exits 2", async () => {
     const result = await runCli([]);
-    expect(result.exitCode).toBe(2);
+    expect(result).toMatchObject({ exitCode: 2 });
     expect(result.stderr).toContain("Usage: runtimed <command>");
   });
 
@@ -59,18 +59,18 @@ describe("runtimed help and usage errors", () => {
       runCli(["daemon", "restart-everything"]),
       runCli(["daemon", "logs", "-n", "many"]),
     ]);
-    expect(option.exitCode).toBe(2);
+    expect(option).toMatchObject({ exitCode: 2 });
     expect(option.stderr).toContain("Unknown option '--bogus'");
     expect(option.stderr).toContain("See `runtimed daemon --help`");
-    expect(subcommand.exitCode).toBe(2);
+    expect(subcommand).toMatchObject({ exitCode: 2 });
     expect(subcommand.stderr).toContain("Unknown daemon command 'restart-everything'; use start, stop, status or logs");
-    expect(value.exitCode).toBe(2);
+    expect(value).toMatchObject({ exitCode: 2 });
     expect(value.stderr).toContain("-n takes a positive number, not 'many'");
   });
 
   it("--version prints the package version", async () => {
     const result = await runCli(["--version"]);
-    expect(result.exitCode).toBe(0);
+    expect(result).toMatchObject({ exitCode: 0 });
     expect(result.stdout).toMatch(/^runtimed \d+\.\d+\.\d+\n$/);
   });
 });
@@ -83,22 +83,22 @@ describe("runtimed daemon, started detached by the CLI", () => {
     let daemonPid: number | undefined;
     try {
       const before = await runCli(["daemon", "status", ...at]);
-      expect(before.exitCode).toBe(1);
+      expect(before).toMatchObject({ exitCode: 1 });
       expect(before.stderr).toContain(`No runtimed daemon is running at ${socketPath}; start one with \`runtimed daemon start\``);
 
       const start = await runCli(["daemon", "start", ...at]);
-      expect(start.exitCode).toBe(0);
+      expect(start).toMatchObject({ exitCode: 0 });
       daemonPid = readInfo(cacheDir).pid;
       expect(start.stdout).toContain(`runtimed daemon started (pid ${daemonPid})`);
       expect(start.stdout).toContain(`socket  ${socketPath}`);
       expect(processAlive(daemonPid)).toBe(true);
 
       const again = await runCli(["daemon", "start", ...at]);
-      expect(again.exitCode).toBe(0);
+      expect(again).toMatchObject({ exitCode: 0 });
       expect(again.stdout).toContain(`already running (pid ${daemonPid})`);
 
       const status = await runCli(["daemon", "status", ...at]);
-      expect(status.exitCode).toBe(0);
+      expect(status).toMatchObject({ exitCode: 0 });
       expect(status.stdout).toMatch(/runtimed daemon \d+\.\d+\.\d+ \(protocol 1\) is running/);
       expect(status.stdout).toMatch(new RegExp(`pid\\s+${daemonPid}\\n`));
       expect(status.stdout).toContain(`cache dir ${cacheDir}`);
@@ -109,19 +109,19 @@ describe("runtimed daemon, started detached by the CLI", () => {
       expect(report).toMatchObject({ running: true, pid: daemonPid, socketPath, rooms: [], logFile: path.join(cacheDir, "daemon.log") });
 
       const logs = await runCli(["daemon", "logs", "-n", "5", ...at]);
-      expect(logs.exitCode).toBe(0);
+      expect(logs).toMatchObject({ exitCode: 0 });
       expect(logs.stdout).toContain("INFO daemon started");
       expect(logs.stdout).toContain(`"pid":${daemonPid}`);
 
       const stop = await runCli(["daemon", "stop", ...at]);
-      expect(stop.exitCode).toBe(0);
+      expect(stop).toMatchObject({ exitCode: 0 });
       expect(stop.stdout).toContain(`runtimed daemon stopped (pid ${daemonPid})`);
       expect(fs.existsSync(socketPath)).toBe(false);
       const pid = daemonPid;
       await waitUntil(() => !processAlive(pid), 10_000);
 
       const stopAgain = await runCli(["daemon", "stop", ...at]);
-      expect(stopAgain.exitCode).toBe(0);
+      expect(stopAgain).toMatchObject({ exitCode: 0 });
       expect(stopAgain.stdout).toContain("No runtimed daemon is running");
     } finally {
       await killDaemonOf(cacheDir);
@@ -134,7 +134,7 @@ describe("runtimed daemon, started detached by the CLI", () => {
     const cacheDir = tempCacheDir();
     try {
       const result = await runCli(["daemon", "logs", "--cache-dir", cacheDir]);
-      expect(result.exitCode).toBe(1);
+      expect(result).toMatchObject({ exitCode: 1 });
       expect(result.stderr).toContain(`No daemon log at ${path.join(cacheDir, "daemon.log")}`);
     } finally {
       removeDir(cacheDir);
@@ -155,12 +155,12 @@ describe("runtimed daemon start --foreground", () => {
       expect(JSON.parse(status.stdout)).toMatchObject({ running: true, pid: foreground.child.pid });
 
       const second = await runCli(["daemon", "start", "--foreground", "--socket", socketPath, "--cache-dir", cacheDir]);
-      expect(second.exitCode).toBe(1);
+      expect(second).toMatchObject({ exitCode: 1 });
       expect(second.stderr).toContain(`already serves ${socketPath}`);
 
       foreground.child.kill("SIGINT");
       const result = await foreground.exited;
-      expect(result.exitCode).toBe(0);
+      expect(result).toMatchObject({ exitCode: 0 });
       expect(result.stderr).toContain("SIGINT: stopping the daemon");
       expect(result.stderr).toContain("INFO daemon stopped");
       expect(fs.existsSync(socketPath)).toBe(false);
@@ -179,7 +179,7 @@ describe("runtimed against a running daemon", () => {
       await session.connect();
       await session.startKernel();
       const table = await runCli(["rooms", "--socket", room.socketPath]);
-      expect(table.exitCode).toBe(0);
+      expect(table).toMatchObject({ exitCode: 0 });
       const [header, line] = table.stdout.trim().split("\n");
       expect(header).toMatch(/^NOTEBOOK\s+CLIENTS\s+KERNEL\s+ENV$/);
       expect(line).toMatch(new RegExp(`^cli-rooms-demo\\s+1\\s+idle\\s+${escapeRegExp(session.envSource!)}$`));
@@ -199,13 +199,13 @@ describe("runtimed against a running daemon", () => {
     const room = await startTestDaemon();
     try {
       const empty = await runCli(["rooms", "--socket", room.socketPath]);
-      expect(empty.exitCode).toBe(0);
+      expect(empty).toMatchObject({ exitCode: 0 });
       expect(empty.stdout).toContain("No open rooms.");
     } finally {
       await room.dispose();
     }
     const absent = await runCli(["rooms", "--socket", room.socketPath]);
-    expect(absent.exitCode).toBe(1);
+    expect(absent).toMatchObject({ exitCode: 1 });
     expect(absent.stderr).toContain("start one with `npx runtimed daemon start`");
     removeDir(room.cacheDir);
   });
@@ -218,10 +218,10 @@ describe("runtimed against a running daemon", () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       const pool = await runCli(["pool", "--json", "--socket", room.socketPath]);
-      expect(pool.exitCode).toBe(0);
+      expect(pool).toMatchObject({ exitCode: 0 });
       expect(JSON.parse(pool.stdout)).toEqual(room.daemon.status().pool);
       const flushed = await runCli(["pool", "--flush", "--socket", room.socketPath]);
-      expect(flushed.exitCode).toBe(0);
+      expect(flushed).toMatchObject({ exitCode: 0 });
       expect(flushed.stderr).toContain("Pool flushed");
     } finally {
       await room.dispose();
@@ -238,7 +238,7 @@ describe("runtimed against a running daemon", () => {
       await follow.waitForOutput(/INFO daemon stopped/);
       follow.child.kill("SIGINT");
       const result = await follow.exited;
-      expect(result.exitCode).toBe(0);
+      expect(result).toMatchObject({ exitCode: 0 });
     } finally {
       await stopCli(follow);
       await room.dispose();
@@ -250,7 +250,7 @@ describe("runtimed against a running daemon", () => {
     const room = await startTestDaemon();
     try {
       const stop = await runCli(["daemon", "stop", "--socket", room.socketPath]);
-      expect(stop.exitCode).toBe(0);
+      expect(stop).toMatchObject({ exitCode: 0 });
       expect(stop.stdout).toContain(`runtimed daemon stopped (pid ${process.pid})`);
       await room.daemon.stopped;
       expect(fs.existsSync(room.socketPath)).toBe(false);

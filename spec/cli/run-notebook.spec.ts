@@ -71,7 +71,7 @@ describe("runtimed run", () => {
     const before = fs.readFileSync(source, "utf8");
     const output = path.join(dir, "steps.out.ipynb");
     const result = await runCli(["run", source, "-o", output, ...at]);
-    expect(result.exitCode).toBe(0);
+    expect(result).toMatchObject({ exitCode: 0 });
     expect(result.stdout).toContain("step 0\nstep 1\nstep 2\n");
     expect(result.stdout).toContain("42\n");
     expect(result.stderr).toContain("careful");
@@ -94,7 +94,7 @@ describe("runtimed run", () => {
   it("--inplace writes the results into the notebook itself", async () => {
     const file = fixture("inplace.ipynb", [["code", "print('in place')"]]);
     const result = await runCli(["run", "--inplace", file, ...at]);
-    expect(result.exitCode).toBe(0);
+    expect(result).toMatchObject({ exitCode: 0 });
     const cell = readNotebook(file).cells[0]!;
     expect(cell.execution_count).toBe(1);
     expect(text(cell.outputs![0]!.text)).toBe("in place\n");
@@ -108,7 +108,7 @@ describe("runtimed run", () => {
     ]);
     const output = path.join(dir, "fails.out.ipynb");
     const result = await runCli(["run", file, "-o", output, ...at]);
-    expect(result.exitCode).toBe(1);
+    expect(result).toMatchObject({ exitCode: 1 });
     expect(result.stdout).toContain("before");
     expect(result.stdout).not.toContain("after");
     expect(result.stderr).toContain("ZeroDivisionError");
@@ -124,7 +124,7 @@ describe("runtimed run", () => {
       ["code", "print('after')"],
     ]);
     const result = await runCli(["run", file, "--continue-on-error", ...at]);
-    expect(result.exitCode).toBe(1);
+    expect(result).toMatchObject({ exitCode: 1 });
     expect(result.stdout).toContain("after");
     expect(result.stderr).toContain("1 of 2 cells failed");
     expect(result.stderr).toContain("ValueError: bad input");
@@ -137,7 +137,7 @@ describe("runtimed run", () => {
       ["code", "print('never')"],
     ]);
     const result = await runCli(["run", file, "--timeout", "2", ...at]);
-    expect(result.exitCode).toBe(1);
+    expect(result).toMatchObject({ exitCode: 1 });
     expect(result.stderr).toMatch(/Cell 1 of 2 failed: .*did not finish within 2 s/);
     expect(result.stdout).not.toContain("never");
   });
@@ -148,7 +148,7 @@ describe("runtimed run", () => {
     expect(first.stdout).toContain("first version");
     fs.writeFileSync(file, notebook([["code", "print('second version')"]]));
     const second = await runCli(["run", file, ...at]);
-    expect(second.exitCode).toBe(0);
+    expect(second).toMatchObject({ exitCode: 0 });
     expect(second.stdout).toContain("second version");
     expect(second.stdout).not.toContain("first version");
   });
@@ -161,7 +161,7 @@ describe("runtimed run", () => {
       await running.waitForOutput(/working/, 60_000);
       running.child.kill("SIGINT");
       const result = await running.exited;
-      expect(result.exitCode).toBe(130);
+      expect(result).toMatchObject({ exitCode: 130 });
       expect(result.stderr).toContain("Interrupted; the notebook was not written.");
       expect(fs.readFileSync(file, "utf8")).toBe(before);
     } finally {
@@ -171,22 +171,22 @@ describe("runtimed run", () => {
 
   it("says what is wrong with the command line or the file", async () => {
     const missing = await runCli(["run", path.join(dir, "nope.ipynb"), ...at]);
-    expect(missing.exitCode).toBe(1);
+    expect(missing).toMatchObject({ exitCode: 1 });
     expect(missing.stderr).toContain(`No notebook at ${path.join(dir, "nope.ipynb")}`);
 
     const notJson = path.join(dir, "broken.ipynb");
     fs.writeFileSync(notJson, "{ not json");
     const broken = await runCli(["run", notJson, ...at]);
-    expect(broken.exitCode).toBe(1);
+    expect(broken).toMatchObject({ exitCode: 1 });
     expect(broken.stderr).toContain(`${notJson} is not a notebook (invalid JSON`);
 
     const both = await runCli(["run", notJson, "--inplace", "-o", "x.ipynb", ...at]);
-    expect(both.exitCode).toBe(2);
+    expect(both).toMatchObject({ exitCode: 2 });
     expect(both.stderr).toContain("Use either --inplace or -o FILE, not both");
     expect(both.stderr).toContain("See `runtimed run --help`");
 
     const none = await runCli(["run", ...at]);
-    expect(none.exitCode).toBe(2);
+    expect(none).toMatchObject({ exitCode: 2 });
     expect(none.stderr).toContain("Which notebook?");
   });
 });

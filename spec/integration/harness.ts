@@ -37,8 +37,23 @@ export async function startTestDaemon(options: { cacheDir?: string } = {}): Prom
       disposed = true;
       await Promise.all(sessions.map((session) => session.close({ shutdownKernel: false }).catch(() => undefined)));
       await daemon.stop();
+      reportKernelTrouble(cacheDir);
     },
   };
+}
+
+/** Log lines that mean kernels could not be had: shown with the test output, so a failing run says why. */
+const KERNEL_TROUBLE = /could not start|could not prewarm|prewarmed kernel died|pool did not start/;
+
+function reportKernelTrouble(cacheDir: string): void {
+  let log: string;
+  try {
+    log = fs.readFileSync(path.join(cacheDir, "daemon.log"), "utf8");
+  } catch {
+    return;
+  }
+  const trouble = log.split("\n").filter((line) => KERNEL_TROUBLE.test(line));
+  if (trouble.length > 0) console.warn(`test daemon ${cacheDir} could not always start kernels:\n${trouble.slice(0, 20).join("\n")}`);
 }
 
 /** Removes a temp cache dir. */

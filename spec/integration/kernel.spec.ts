@@ -155,6 +155,17 @@ describe("Kernel against a real ipykernel", () => {
     expect((await run(kernel, "2+2")).reply.content.status).toBe("ok");
   });
 
+  test("a kernel that lost a port to another process is started again on new ports", async () => {
+    const marker = join(connectionDir, `port-taken-${Date.now()}`);
+    const portTakenOnce = {
+      ...spec,
+      argv: [python, "-Xfrozen_modules=off", join(__dirname, "fixtures", "port-taken-once-kernel.py"), "-f", "{connection_file}"],
+      env: { RUNTIMED_TEST_MARKER: marker },
+    };
+    const kernel = await launch({ spec: portTakenOnce });
+    expect((await run(kernel, "1+1")).reply.content.status).toBe("ok");
+  });
+
   test("interrupt by message works for kernelspecs with interrupt_mode message", async () => {
     const kernel = await launch({ spec: { ...spec, interruptMode: "message" } });
     const { msgId, reply } = kernel.executeRequest("import time\ntime.sleep(30)");
