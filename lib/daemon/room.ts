@@ -6,13 +6,16 @@ import { decodeManifest, encodeManifest, fromManifest, toManifest } from "../out
 import type { BlobStore } from "./blob-store";
 import { NotebookFile } from "./notebook-file";
 import { RuntimedError } from "../protocol/errors";
-import type { Broadcast, KernelStatus, QueueState, ResponseData, RoomRequestBody, RoomSummary } from "../protocol/messages";
+import type { Broadcast, ExecutionStatus, KernelStatus, QueueState, ResponseData, RoomRequestBody, RoomSummary } from "../protocol/messages";
 import { Execution, type ExecutionHost } from "./execution";
 import type { KernelLaunchRequest, KernelProvider } from "./kernel-provider";
 import type { Logger } from "./logger";
 import { RoomDocument, type SyncPeer } from "./room-document";
 import type { RoomStore } from "./room-store";
 import { CommStore } from "./comm-store";
+
+/** How many finished executions a room remembers for `execution_status`. */
+const RECENTLY_DONE_KEPT = 1000;
 
 /** A client in a room, as the room sees it. */
 export interface RoomPeer extends SyncPeer {
@@ -42,6 +45,7 @@ export class Room implements ExecutionHost {
   private readonly comms = new CommStore();
   private queued: Execution[] = [];
   private running: Execution | undefined;
+  private readonly recentlyDone = new Map<string, ExecutionStatus>();
   private pumping = false;
   /** Where each display id shows: cell id -> output indices (for update_display_data). */
   private readonly displays = new Map<string, Map<string, Set<number>>>();
@@ -104,7 +108,20 @@ export class Room implements ExecutionHost {
   }
 
   broadcast(message: Broadcast): void {
+    if (message.event === "execution_done") this.rememberDone(message);
     for (const peer of this.peers) peer.sendBroadcast(message);
+  }
+
+  /** Keeps how recent executions ended, for clients that were disconnected when they did. */
+  private rememberDone(done: Extract<Broadcast, { event: "execution_done" }>): void {
+    this.recentlyDone.set(done.execution_id, { state: "done", success: done.success, execution_count: done.execution_count, error: done.error });
+    if (this.recentlyDone.size > RECENTLY_DONE_KEPT) this.recentlyDone.delete(this.recentlyDone.keys().next().value!);
+  }
+
+  private executionStatus(executionId: string): ExecutionStatus {
+    if (this.running?.executionId === executionId) return { state: "running" };
+    if (this.queued.some((execution) => execution.executionId === executionId)) return { state: "queued" };
+    return this.recentlyDone.get(executionId) ?? { state: "unknown" };
   }
 
   /** Serves one request of a client in this room. */
@@ -157,6 +174,8 @@ export class Room implements ExecutionHost {
       }
       case "get_queue_state":
         return this.queueState();
+      case "execution_status":
+        return this.executionStatus(request.execution_id);
       case "await_heads":
         await this.document.awaitHeads(request.heads);
         return { heads: this.document.heads };

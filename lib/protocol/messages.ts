@@ -50,6 +50,11 @@ export interface QueueEntry {
   cell_id: string;
 }
 
+/** The answer to `execution_status`. */
+export type ExecutionStatus =
+  | { state: "queued" | "running" | "unknown" }
+  | { state: "done"; success: boolean; execution_count: number | null; error: WireError | null };
+
 export interface QueueState {
   executing: QueueEntry | null;
   queued: QueueEntry[];
@@ -65,6 +70,7 @@ export type RoomRequestBody =
   | { action: "launch_kernel"; kernel_type: string; env_source: string; notebook_path?: string }
   | { action: "execute_cell"; cell_id: string; execution_id: string; heads: string[] }
   | { action: "cancel_execution"; execution_id: string }
+  | { action: "execution_status"; execution_id: string }
   | { action: "clear_outputs"; cell_id: string; heads: string[] }
   | { action: "interrupt" }
   | { action: "restart_kernel" }
@@ -133,6 +139,8 @@ export interface ResponseData {
   launch_kernel: { kernel_type: string; env_source: string; already_running: boolean };
   execute_cell: { execution_id: string; position: number };
   cancel_execution: { cancelled: "queued" | "running" | "none" };
+  /** Where an execution is; `done` carries its end as `execution_done` did. `unknown`: never seen, or forgotten (the daemon restarted). */
+  execution_status: ExecutionStatus;
   clear_outputs: Record<string, never>;
   interrupt: Record<string, never>;
   restart_kernel: { kernel_type: string; env_source: string };
@@ -194,6 +202,7 @@ const requestFields: { [A in RequestBody["action"]]: Record<string, FieldKind> }
   launch_kernel: { kernel_type: "string", env_source: "string", notebook_path: "string?" },
   execute_cell: { cell_id: "string", execution_id: "string", heads: "string[]" },
   cancel_execution: { execution_id: "string" },
+  execution_status: { execution_id: "string" },
   clear_outputs: { cell_id: "string", heads: "string[]" },
   interrupt: {},
   restart_kernel: {},

@@ -3,11 +3,15 @@ import { Observable } from "rxjs";
 import { RuntimedError } from "../protocol/errors";
 import type { RequestBody, ResponseData } from "../protocol/messages";
 import { ExecutionTracker } from "./execution-tracker";
-import type { ExecutionEvent, RoomEvent } from "./types";
+import type { ExecutionEvent, Output, RoomEvent } from "./types";
 
 /** What an execution needs from its session. */
 export interface ExecutionContext {
   events$: Observable<RoomEvent>;
+  /** Emits when the connection is back after a drop: events of that gap are lost. */
+  reconnected$: Observable<void>;
+  /** A cell's outputs as the document has them. */
+  documentOutputs(cellId: string): Output[];
   heads(): string[];
   request<A extends RequestBody["action"]>(body: Extract<RequestBody, { action: A }>): Promise<ResponseData[A]>;
 }
@@ -31,15 +35,17 @@ export function executionObservable(context: ExecutionContext, cellId: string, o
     let finished = false;
     const cancel = () => void context.request({ action: "cancel_execution", execution_id: executionId }).catch(() => undefined);
 
+    const deliver = (event: RoomEvent) => {
+      if (finished) return;
+      for (const executionEvent of tracker.apply(event)) {
+        if (executionEvent.type === "result") finished = true;
+        subscriber.next(executionEvent);
+        if (finished) subscriber.complete();
+      }
+    };
     // Listen before sending: the daemon's events for this execution may beat its response.
     const subscription = context.events$.subscribe({
-      next: (event) => {
-        for (const executionEvent of tracker.apply(event)) {
-          if (executionEvent.type === "result") finished = true;
-          subscriber.next(executionEvent);
-          if (finished) subscriber.complete();
-        }
-      },
+      next: deliver,
       complete: () => {
         if (!finished) subscriber.error(new RuntimedError("CLOSED", `The session closed before execution ${executionId} of ${cellId} finished`));
       },
@@ -57,17 +63,38 @@ export function executionObservable(context: ExecutionContext, cellId: string, o
         }, Math.min(timeoutSecs * 1000, 2_147_483_647))
       : undefined;
 
+    let accepted = false;
     context
       .request({ action: "execute_cell", cell_id: cellId, execution_id: executionId, heads: context.heads() })
+      .then(() => (accepted = true))
       .catch((error: unknown) => {
         if (finished) return;
         finished = true;
         subscriber.error(ExecutionTracker.requestFailed(error));
       });
 
+    // Back after a dropped connection: this execution's end may have gone by unseen, or the
+    // daemon restarted and lost it (with its kernel). Ask; another drop asks again.
+    const resumed = context.reconnected$.subscribe(() => {
+      if (!accepted || finished) return; // not yet the daemon's: its request fails or is answered
+      tracker.missedEvents(() => context.documentOutputs(cellId));
+      context
+        .request({ action: "execution_status", execution_id: executionId })
+        .then((status) => {
+          if (status.state === "done") {
+            deliver({ type: "execution_done", executionId, cellId, success: status.success, executionCount: status.execution_count, error: status.error });
+          } else if (status.state === "unknown") {
+            const error = { code: "KERNEL_DIED" as const, message: "The daemon restarted while this cell ran; its kernel and the execution were lost" };
+            deliver({ type: "execution_done", executionId, cellId, success: false, executionCount: null, error });
+          }
+        })
+        .catch(() => undefined);
+    });
+
     return () => {
       clearTimeout(timer);
       subscription.unsubscribe();
+      resumed.unsubscribe();
       if (!finished && options.cancelOnUnsubscribe) {
         finished = true;
         cancel();

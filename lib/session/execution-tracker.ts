@@ -10,6 +10,8 @@ import type { ExecutionEvent, ExecutionResult, Output } from "./types";
 export class ExecutionTracker {
   private outputs: Output[] = [];
   private executionCount: number | null = null;
+  /** Set once events were missed (a dropped connection): the document then has the outputs. */
+  private documentOutputs: (() => Output[]) | undefined;
 
   constructor(
     readonly cellId: string,
@@ -49,13 +51,22 @@ export class ExecutionTracker {
     }
   }
 
+  /**
+   * Notes that some of this execution's events were missed: its result takes the outputs the
+   * document has (the daemon writes them there before it says an execution is done).
+   */
+  missedEvents(documentOutputs: () => Output[]): void {
+    this.documentOutputs = documentOutputs;
+  }
+
   /** A request failure that happened before the daemon took the execution. */
   static requestFailed(error: unknown): RuntimedError {
     return error instanceof RuntimedError ? error : new RuntimedError("INTERNAL", String(error));
   }
 
   private result(success: boolean, failure: { code: string; message: string } | null): ExecutionResult {
-    const result = buildResult(this.cellId, this.executionId, success, this.executionCount, this.outputs);
+    const outputs = this.documentOutputs?.() ?? this.outputs;
+    const result = buildResult(this.cellId, this.executionId, success, this.executionCount, outputs);
     // Failures outside the kernel's code (cancelled while queued, kernel gone) have no error output.
     if (!success && result.error === null && failure) result.error = { ename: failure.code, evalue: failure.message, traceback: [] };
     return result;

@@ -36,7 +36,7 @@ import { defaultCacheDir, defaultSocketPath } from "../protocol/paths";
 import { connectToDaemon } from "../transport/connect";
 import type { DaemonConnection } from "../transport/daemon-connection";
 import { DocumentReplica } from "./document-replica";
-import { executionObservable } from "./execute";
+import { executionObservable, type ExecutionContext } from "./execute";
 import { executeAll as executeInOrder, type ExecuteAllOptions } from "./pipeline";
 import { toResult } from "./operators/to-result";
 import { liveOutputs } from "./live-outputs";
@@ -104,6 +104,8 @@ export class Session implements AsyncDisposable {
   private readonly queueStateSubject = new BehaviorSubject<QueueState>({ executing: null, queued: [] });
   private readonly connectionSubject = new BehaviorSubject<ConnectionState>("disconnected");
   private readonly eventsSubject = new Subject<RoomEvent>();
+  /** Emits each time the connection is back after it dropped (events may have been missed). */
+  private readonly reconnectedSubject = new Subject<void>();
   private readonly closing = new Subject<void>();
   private currentEnvSource: string | null = null;
   private currentKernelType: string | null = null;
@@ -206,7 +208,7 @@ export class Session implements AsyncDisposable {
       this.connectionSubject.next("closed");
       this.closing.next();
       this.closing.complete();
-      for (const subject of [this.kernelStatusSubject, this.queueStateSubject, this.connectionSubject, this.eventsSubject]) {
+      for (const subject of [this.kernelStatusSubject, this.queueStateSubject, this.connectionSubject, this.eventsSubject, this.reconnectedSubject]) {
         (subject as Subject<unknown>).complete();
       }
       this.replica.complete();
@@ -367,7 +369,7 @@ export class Session implements AsyncDisposable {
     return liveOutputs(cellId, {
       patches$: this.replica.patches$,
       events$: this.eventsSubject.asObservable(),
-      fromDocument: () => readCell(this.replica.doc, cellId)?.outputs.map((encoded) => this.outputs.decode(encoded)) ?? [],
+      fromDocument: () => this.documentOutputs(cellId),
     });
   }
 
@@ -432,9 +434,16 @@ export class Session implements AsyncDisposable {
     return { ...cell, outputs: cell.outputs.map((encoded) => this.outputs.decode(encoded)) };
   }
 
-  private executionContext() {
+  /** One cell's outputs as the document has them. */
+  private documentOutputs(cellId: string): Output[] {
+    return readCell(this.replica.doc, cellId)?.outputs.map((encoded) => this.outputs.decode(encoded)) ?? [];
+  }
+
+  private executionContext(): ExecutionContext {
     return {
       events$: this.eventsSubject.asObservable(),
+      reconnected$: this.reconnectedSubject.asObservable(),
+      documentOutputs: (cellId) => this.documentOutputs(cellId),
       heads: () => this.replica.heads,
       request: <A extends RequestBody["action"]>(body: Extract<RequestBody, { action: A }>) => this.request(body),
     };
@@ -469,6 +478,7 @@ export class Session implements AsyncDisposable {
       () => new RuntimedError("TIMEOUT", `The first sync of notebook ${this.notebookId} did not finish within ${INITIAL_SYNC_TIMEOUT_MS} ms`),
     );
     this.connectionSubject.next("connected");
+    if (state === "reconnecting") this.reconnectedSubject.next();
   }
 
   private receiveBroadcast(event: RoomEvent): void {

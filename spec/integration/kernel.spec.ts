@@ -156,14 +156,19 @@ describe("Kernel against a real ipykernel", () => {
   });
 
   test("a kernel that lost a port to another process is started again on new ports", async () => {
-    const marker = join(connectionDir, `port-taken-${Date.now()}`);
+    const markerDir = await mkdtemp(join(tmpdir(), "runtimed-port-taken-"));
+    const marker = join(markerDir, "failed-once");
     const portTakenOnce = {
       ...spec,
       argv: [python, "-Xfrozen_modules=off", join(__dirname, "fixtures", "port-taken-once-kernel.py"), "-f", "{connection_file}"],
       env: { RUNTIMED_TEST_MARKER: marker },
     };
-    const kernel = await launch({ spec: portTakenOnce });
-    expect((await run(kernel, "1+1")).reply.content.status).toBe("ok");
+    try {
+      const kernel = await launch({ spec: portTakenOnce });
+      expect((await run(kernel, "1+1")).reply.content.status).toBe("ok");
+    } finally {
+      await rm(markerDir, { recursive: true, force: true });
+    }
   });
 
   test("interrupt by message works for kernelspecs with interrupt_mode message", async () => {

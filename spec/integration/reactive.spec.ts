@@ -152,3 +152,32 @@ describe("the session as observables", () => {
     expect(await seen).toMatchObject({ cellId: result.cellId, executionId: result.executionId, success: true });
   });
 });
+
+describe("an execution across a dropped connection", () => {
+  it("ends with its result and every output when it finished while the connection was down", async () => {
+    const room = testDaemon();
+    const session = room.session({ notebookId: "dropped-mid-run" });
+    const states: ConnectionState[] = [];
+    session.connection$.subscribe((state) => states.push(state));
+    const cellId = session.createCell("import time\nprint('before', flush=True)\ntime.sleep(0.5)\nprint('after', flush=True)\n6 * 7");
+    const done = lastValueFrom(session.execute(cellId, { timeoutSecs: 100 }).pipe(toResult()));
+    await firstValueFrom(session.events$.pipe(filter((e) => e.type === "output")));
+    // A network drop that outlasts the cell: the daemon takes 2 s to answer new handshakes.
+    const daemon = room.daemon as unknown as { handshake(socket: unknown, frame: unknown): void };
+    const handshake = daemon.handshake.bind(daemon);
+    daemon.handshake = (socket, frame) => void setTimeout(() => handshake(socket, frame), 2000);
+    try {
+      for (const socket of room.daemon["sockets"]) socket.close();
+      const started = Date.now();
+      const result = await done;
+      expect(Date.now() - started).toBeLessThan(30_000); // not the execution's 100 s timeout
+      expect(states).toContain("reconnecting");
+      expect(result.success).toBe(true);
+      expect(result.executionCount).toBe(1);
+      expect(result.stdout).toBe("before\nafter\n");
+      expect(result.displayData.map((d) => d.data["text/plain"])).toEqual(["42"]);
+    } finally {
+      daemon.handshake = handshake;
+    }
+  });
+});

@@ -1,5 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { filter, firstValueFrom, lastValueFrom } from "rxjs";
+import { toResult } from "../../lib/session/operators";
 import { Session } from "../../lib/session/session";
 import type { ConnectionState } from "../../lib/session/types";
 import {
@@ -150,6 +152,33 @@ describe("a daemon killed with SIGKILL while two sessions edit", () => {
     } finally {
       await Promise.all(loops.map((loop) => loop.stop()));
       await Promise.all(sessions.map((session) => session.close({ shutdownKernel: false }).catch(() => undefined)));
+      await first?.kill9();
+      await stopDaemonsOf(cacheDir, socketPath);
+      fs.rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a daemon killed with SIGKILL while a cell runs", () => {
+  it("the execution ends with a KERNEL_DIED result once the session is back, not at its timeout", async () => {
+    const cacheDir = makeTempDir("kill9-running");
+    const socketPath = path.join(cacheDir, "runtimed.sock");
+    let first: DaemonProcess | undefined;
+    const session = new Session({ notebookId: "killed-while-running", socketPath, cacheDir, autoStart: true });
+    try {
+      first = await spawnDaemonProcess(cacheDir, { RUNTIMED_POOL_SIZE: "0", RUNTIMED_PREWARM_KERNEL: "0" });
+      const cellId = session.createCell("import time\nprint('running', flush=True)\ntime.sleep(60)");
+      const result = lastValueFrom(session.execute(cellId, { timeoutSecs: 120 }).pipe(toResult()));
+      await within("the cell to start printing", firstValueFrom(session.events$.pipe(filter((event) => event.type === "output"))), 60_000);
+      await first.kill9();
+      const killedAt = Date.now();
+      const ended = await within("the execution to end after the restart", result, 60_000);
+      expect(ended.success).toBe(false);
+      expect(ended.error).toMatchObject({ ename: "KERNEL_DIED" });
+      expect(ended.error?.evalue).toMatch(/daemon restarted/);
+      process.stdout.write(`kill -9 during a run: result ${Date.now() - killedAt} ms after the kill\n`);
+    } finally {
+      await session.close({ shutdownKernel: false }).catch(() => undefined);
       await first?.kill9();
       await stopDaemonsOf(cacheDir, socketPath);
       fs.rmSync(cacheDir, { recursive: true, force: true });
