@@ -9,7 +9,7 @@ export class Logger {
   private fd: number | undefined;
 
   constructor(
-    private readonly file: string | undefined,
+    file: string | undefined,
     level: string = process.env.RUNTIMED_LOG ?? "info",
   ) {
     this.threshold = levels[level as LogLevel] ?? levels.info;

@@ -15,7 +15,6 @@ import {
   startWith,
   takeUntil,
   takeWhile,
-  type Subscription,
 } from "rxjs";
 import {
   checkCellType,
@@ -31,11 +30,10 @@ import {
   type CellSnapshot,
 } from "../notebook";
 import { RuntimedError } from "../protocol/errors";
-import { PROTOCOL_VERSION, type RequestBody, type ResponseData } from "../protocol/messages";
+import type { RequestBody, ResponseData } from "../protocol/messages";
 import { defaultCacheDir, defaultSocketPath } from "../protocol/paths";
-import { connectToDaemon } from "../transport/connect";
-import type { DaemonConnection } from "../transport/daemon-connection";
 import { DocumentReplica } from "./document-replica";
+import { RoomLink } from "./room-link";
 import { executionObservable, type ExecutionContext } from "./execute";
 import { executeAll as executeInOrder, type ExecuteAllOptions } from "./pipeline";
 import { toResult } from "./operators/to-result";
@@ -84,28 +82,20 @@ export interface ExecuteOptions {
   timeoutSecs?: number;
 }
 
-const INITIAL_SYNC_TIMEOUT_MS = 10_000;
-
 /**
  * A client of one notebook room: local-first document operations, kernel control, and every
  * piece of room state as an observable. Executions are cold observables; promise helpers sit on top.
  */
 export class Session implements AsyncDisposable {
   readonly notebookId: string;
-  private readonly socketPath: string;
   private readonly replica = new DocumentReplica();
   private readonly outputs = new OutputDecoder();
-  private connection: DaemonConnection | undefined;
-  private connecting: Promise<void> | undefined;
-  private connectionSubscriptions: Subscription[] = [];
+  private readonly link: RoomLink;
   private closed = false;
 
   private readonly kernelStatusSubject = new BehaviorSubject<KernelStatus>("not_started");
   private readonly queueStateSubject = new BehaviorSubject<QueueState>({ executing: null, queued: [] });
-  private readonly connectionSubject = new BehaviorSubject<ConnectionState>("disconnected");
   private readonly eventsSubject = new Subject<RoomEvent>();
-  /** Emits each time the connection is back after it dropped (events may have been missed). */
-  private readonly reconnectedSubject = new Subject<void>();
   private readonly closing = new Subject<void>();
   private currentEnvSource: string | null = null;
   private currentKernelType: string | null = null;
@@ -119,7 +109,7 @@ export class Session implements AsyncDisposable {
   /** What is running and waiting in the room. */
   readonly queueState$: Observable<QueueState> = this.queueStateSubject.asObservable();
   /** Connection to the daemon. */
-  readonly connection$: Observable<ConnectionState> = this.connectionSubject.pipe(distinctUntilChanged());
+  readonly connection$: Observable<ConnectionState>;
   /** Every broadcast of the room (this client's executions and everyone else's). */
   readonly events$: Observable<RoomEvent> = this.eventsSubject.asObservable();
   /** Progress of environment builds for this room's kernel (phase, package, fraction). */
@@ -127,9 +117,23 @@ export class Session implements AsyncDisposable {
     filter((event): event is EnvProgressEvent => event.type === "env_progress"),
   );
 
-  constructor(private readonly options: SessionOptions = {}) {
+  constructor(options: SessionOptions = {}) {
     this.notebookId = options.notebookId ?? `session-${randomUUID()}`;
-    this.socketPath = options.socketPath ?? defaultSocketPath();
+    this.link = new RoomLink(
+      {
+        notebookId: this.notebookId,
+        socketPath: options.socketPath ?? defaultSocketPath(),
+        cacheDir: options.cacheDir ?? defaultCacheDir(),
+        autoStart: options.autoStart,
+        reconnect: options.reconnect,
+      },
+      {
+        replica: this.replica,
+        broadcast: (message) => this.receiveBroadcast(toRoomEvent(message, (encoded) => this.outputs.decode(encoded))),
+        opened: (connection) => this.outputs.useBlobDir(connection.blobs.dir),
+      },
+    );
+    this.connection$ = this.link.state$;
     this.patches$ = this.replica.patches$;
     this.cells$ = this.replica.patches$.pipe(
       startWith(null),
@@ -143,7 +147,7 @@ export class Session implements AsyncDisposable {
   // -- properties ------------------------------------------------------------------------------
 
   get isConnected(): boolean {
-    return this.connectionSubject.value === "connected";
+    return this.link.state === "connected";
   }
 
   /** Whether the room has a running kernel. */
@@ -166,10 +170,7 @@ export class Session implements AsyncDisposable {
 
   /** Connects (starting the daemon when needed) and resolves after the first full sync. */
   connect(): Promise<void> {
-    if (this.closed) return Promise.reject(new RuntimedError("CLOSED", "This session is closed"));
-    if (this.connection?.isOpen) return Promise.resolve();
-    this.connecting ??= this.open("connecting").finally(() => (this.connecting = undefined));
-    return this.connecting;
+    return this.link.connect();
   }
 
   /** Resolves once the daemon holds every change made here so far. */
@@ -180,11 +181,7 @@ export class Session implements AsyncDisposable {
   /** Like `flush`, and also waits until this session holds every change the daemon has. */
   async sync(): Promise<void> {
     const { heads } = await this.request({ action: "await_heads", heads: this.replica.heads });
-    await withTimeout(
-      this.replica.whenHasHeads(heads),
-      INITIAL_SYNC_TIMEOUT_MS,
-      () => new RuntimedError("TIMEOUT", `Notebook ${this.notebookId} did not sync from the daemon within ${INITIAL_SYNC_TIMEOUT_MS} ms`),
-    );
+    await this.link.whenReplicaHas(heads, `Syncing notebook ${this.notebookId} from the daemon`);
   }
 
   /**
@@ -194,7 +191,7 @@ export class Session implements AsyncDisposable {
   async close(options: { shutdownKernel?: boolean } = {}): Promise<void> {
     if (this.closed) return;
     try {
-      if (this.connection?.isOpen) {
+      if (this.link.isOpen) {
         await this.flush();
         let shutdown = options.shutdownKernel;
         if (shutdown === undefined) shutdown = this.kernelStarted && (await this.request({ action: "room_info" })).clients <= 1;
@@ -202,13 +199,10 @@ export class Session implements AsyncDisposable {
       }
     } finally {
       this.closed = true;
-      this.teardownConnection();
-      this.connection?.close();
-      this.connection = undefined;
-      this.connectionSubject.next("closed");
+      this.link.close();
       this.closing.next();
       this.closing.complete();
-      for (const subject of [this.kernelStatusSubject, this.queueStateSubject, this.connectionSubject, this.eventsSubject, this.reconnectedSubject]) {
+      for (const subject of [this.kernelStatusSubject, this.queueStateSubject, this.eventsSubject]) {
         (subject as Subject<unknown>).complete();
       }
       this.replica.complete();
@@ -423,11 +417,8 @@ export class Session implements AsyncDisposable {
   // -- internals -------------------------------------------------------------------------------
 
   /** Sends a request, connecting first when needed. */
-  async request<A extends RequestBody["action"]>(body: Extract<RequestBody, { action: A }>): Promise<ResponseData[A]> {
-    await this.connect();
-    const connection = this.connection;
-    if (!connection) throw new RuntimedError("NOT_CONNECTED", `Session ${this.notebookId} is not connected to the daemon`);
-    return connection.request(body);
+  request<A extends RequestBody["action"]>(body: Extract<RequestBody, { action: A }>): Promise<ResponseData[A]> {
+    return this.link.request(body);
   }
 
   private toCell(cell: CellSnapshot): Cell {
@@ -442,43 +433,11 @@ export class Session implements AsyncDisposable {
   private executionContext(): ExecutionContext {
     return {
       events$: this.eventsSubject.asObservable(),
-      reconnected$: this.reconnectedSubject.asObservable(),
+      reconnected$: this.link.reconnected$,
       documentOutputs: (cellId) => this.documentOutputs(cellId),
       heads: () => this.replica.heads,
       request: <A extends RequestBody["action"]>(body: Extract<RequestBody, { action: A }>) => this.request(body),
     };
-  }
-
-  private async open(state: "connecting" | "reconnecting"): Promise<void> {
-    this.connectionSubject.next(state);
-    const connection = await connectToDaemon(
-      { socketPath: this.socketPath, cacheDir: this.options.cacheDir ?? defaultCacheDir(), autoStart: this.options.autoStart },
-      { channel: "notebook_sync", notebook_id: this.notebookId, protocol: PROTOCOL_VERSION },
-    ).catch((error: unknown) => {
-      this.connectionSubject.next("disconnected");
-      throw error;
-    });
-    if (this.closed) {
-      connection.close();
-      throw new RuntimedError("CLOSED", "This session was closed while connecting");
-    }
-    this.teardownConnection();
-    this.connection = connection;
-    this.connectionSubscriptions = [
-      connection.sync$.subscribe((message) => this.replica.receive(message)),
-      connection.broadcasts$.subscribe((message) => this.receiveBroadcast(toRoomEvent(message, (encoded) => this.outputs.decode(encoded)))),
-      connection.closed$.subscribe((error) => this.disconnected(connection, error)),
-    ];
-    this.outputs.useBlobDir(connection.blobs.dir);
-    connection.start();
-    this.replica.attach((message) => connection.sendSync(message));
-    await withTimeout(
-      this.replica.whenHasHeads(connection.initialHeads),
-      INITIAL_SYNC_TIMEOUT_MS,
-      () => new RuntimedError("TIMEOUT", `The first sync of notebook ${this.notebookId} did not finish within ${INITIAL_SYNC_TIMEOUT_MS} ms`),
-    );
-    this.connectionSubject.next("connected");
-    if (state === "reconnecting") this.reconnectedSubject.next();
   }
 
   private receiveBroadcast(event: RoomEvent): void {
@@ -491,48 +450,4 @@ export class Session implements AsyncDisposable {
     }
     this.eventsSubject.next(event);
   }
-
-  private disconnected(connection: DaemonConnection, error: RuntimedError | null): void {
-    if (this.connection !== connection) return;
-    this.replica.detach();
-    this.connection = undefined;
-    if (this.closed || error === null) return;
-    if (this.options.reconnect === false) {
-      this.connectionSubject.next("disconnected");
-      return;
-    }
-    void this.reconnect();
-  }
-
-  private async reconnect(): Promise<void> {
-    let delay = 100;
-    while (!this.closed) {
-      try {
-        this.connecting ??= this.open("reconnecting").finally(() => (this.connecting = undefined));
-        await this.connecting;
-        return;
-      } catch {
-        if (this.closed) return;
-        this.connectionSubject.next("reconnecting");
-        await new Promise((resolve) => setTimeout(resolve, delay).unref());
-        delay = Math.min(delay * 2, 2000);
-      }
-    }
-  }
-
-  private teardownConnection(): void {
-    for (const subscription of this.connectionSubscriptions) subscription.unsubscribe();
-    this.connectionSubscriptions = [];
-  }
-}
-
-
-function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(error()), ms);
-    }),
-  ]);
 }
