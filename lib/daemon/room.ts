@@ -6,16 +6,14 @@ import { decodeManifest, encodeManifest, fromManifest, toManifest } from "../out
 import type { BlobStore } from "./blob-store";
 import { NotebookFile } from "./notebook-file";
 import { RuntimedError } from "../protocol/errors";
-import type { Broadcast, ExecutionStatus, KernelStatus, QueueState, ResponseData, RoomRequestBody, RoomSummary } from "../protocol/messages";
+import type { Broadcast, KernelStatus, ResponseData, RoomRequestBody, RoomSummary } from "../protocol/messages";
 import { Execution, type ExecutionHost } from "./execution";
+import { ExecutionQueue } from "./execution-queue";
 import type { KernelLaunchRequest, KernelProvider } from "./kernel-provider";
 import type { Logger } from "./logger";
 import { RoomDocument, type SyncPeer } from "./room-document";
 import type { RoomStore } from "./room-store";
 import { CommStore } from "./comm-store";
-
-/** How many finished executions a room remembers for `execution_status`. */
-const RECENTLY_DONE_KEPT = 1000;
 
 /** A client in a room, as the room sees it. */
 export interface RoomPeer extends SyncPeer {
@@ -43,10 +41,7 @@ export class Room implements ExecutionHost {
   private readonly peers = new Set<RoomPeer>();
   private readonly kernel: RoomKernelType;
   private readonly comms = new CommStore();
-  private queued: Execution[] = [];
-  private running: Execution | undefined;
-  private readonly recentlyDone = new Map<string, ExecutionStatus>();
-  private pumping = false;
+  private readonly executions: ExecutionQueue;
   /** Where each display id shows: cell id -> output indices (for update_display_data). */
   private readonly displays = new Map<string, Map<string, Set<number>>>();
   private pendingInput: JupyterMessage | undefined;
@@ -64,6 +59,22 @@ export class Room implements ExecutionHost {
     this.document.onChange(() => this.scheduleSave());
     this.file = new NotebookFile(this.document, options.blobs);
     this.kernel = kernelFactory(this);
+    this.executions = new ExecutionQueue({
+      broadcast: (message) => this.broadcast(message),
+      start: (execution) => this.startExecution(execution),
+      interrupt: async () => {
+        if (!this.kernel.kernel) return false;
+        await this.kernel.interrupt();
+        return true;
+      },
+      finished: (execution, failure) => {
+        if (failure) {
+          this.options.logger.warn("execution could not start", { notebook_id: this.notebookId, cell_id: execution.cellId, code: failure.code, error: failure.message });
+        }
+        this.lastActive = Date.now();
+        this.pendingInput = undefined;
+      },
+    });
   }
 
   get clientCount(): number {
@@ -75,7 +86,7 @@ export class Room implements ExecutionHost {
 
   /** No client and nothing running or queued: the room may be unloaded. */
   get isIdle(): boolean {
-    return this.peers.size === 0 && !this.running && this.queued.length === 0;
+    return this.peers.size === 0 && this.executions.isEmpty;
   }
 
   summary(): RoomSummary {
@@ -93,7 +104,7 @@ export class Room implements ExecutionHost {
     this.document.addPeer(peer);
     // A late joiner gets the state it cannot find in the document: kernel, queue, widgets.
     peer.sendBroadcast(this.kernelStatusEvent());
-    peer.sendBroadcast({ event: "queue_changed", ...this.queueState() });
+    peer.sendBroadcast({ event: "queue_changed", ...this.executions.state() });
     for (const message of this.comms.replay()) peer.sendBroadcast(message);
   }
 
@@ -108,20 +119,8 @@ export class Room implements ExecutionHost {
   }
 
   broadcast(message: Broadcast): void {
-    if (message.event === "execution_done") this.rememberDone(message);
+    if (message.event === "execution_done") this.executions.remember(message);
     for (const peer of this.peers) peer.sendBroadcast(message);
-  }
-
-  /** Keeps how recent executions ended, for clients that were disconnected when they did. */
-  private rememberDone(done: Extract<Broadcast, { event: "execution_done" }>): void {
-    this.recentlyDone.set(done.execution_id, { state: "done", success: done.success, execution_count: done.execution_count, error: done.error });
-    if (this.recentlyDone.size > RECENTLY_DONE_KEPT) this.recentlyDone.delete(this.recentlyDone.keys().next().value!);
-  }
-
-  private executionStatus(executionId: string): ExecutionStatus {
-    if (this.running?.executionId === executionId) return { state: "running" };
-    if (this.queued.some((execution) => execution.executionId === executionId)) return { state: "queued" };
-    return this.recentlyDone.get(executionId) ?? { state: "unknown" };
   }
 
   /** Serves one request of a client in this room. */
@@ -135,7 +134,7 @@ export class Room implements ExecutionHost {
       case "execute_cell":
         return this.enqueue(request.cell_id, request.execution_id, request.heads);
       case "cancel_execution":
-        return { cancelled: await this.cancel(request.execution_id) };
+        return { cancelled: await this.executions.cancel(request.execution_id) };
       case "clear_outputs": {
         await this.document.awaitHeads(request.heads);
         const index = findCellIndex(this.document.doc, request.cell_id);
@@ -152,13 +151,13 @@ export class Room implements ExecutionHost {
         await this.kernel.interrupt();
         return {};
       case "restart_kernel": {
-        this.abandonExecutions("KERNEL_DIED", "The kernel was restarted before this cell finished");
+        this.executions.abandon("KERNEL_DIED", "The kernel was restarted before this cell finished");
         await this.kernel.restart(this.launchRequest(DEFAULT_KERNEL.kernelType, DEFAULT_KERNEL.envSource));
-        this.pump();
+        this.executions.resume();
         return { kernel_type: this.kernel.kernelType ?? "", env_source: this.kernel.envSource ?? "" };
       }
       case "shutdown_kernel": {
-        this.abandonExecutions("KERNEL_DIED", "The kernel was shut down before this cell finished");
+        this.executions.abandon("KERNEL_DIED", "The kernel was shut down before this cell finished");
         return { was_running: await this.kernel.shutdown() };
       }
       case "get_kernel_info": {
@@ -173,9 +172,9 @@ export class Room implements ExecutionHost {
         };
       }
       case "get_queue_state":
-        return this.queueState();
+        return this.executions.state();
       case "execution_status":
-        return this.executionStatus(request.execution_id);
+        return this.executions.status(request.execution_id);
       case "await_heads":
         await this.document.awaitHeads(request.heads);
         return { heads: this.document.heads };
@@ -236,7 +235,7 @@ export class Room implements ExecutionHost {
     const metadata = (content.metadata ?? {}) as Record<string, unknown>;
     for (const [cellId, indices] of this.displays.get(displayId) ?? []) {
       if (cellId === exceptCellId) continue;
-      const live = this.running?.cellId === cellId ? this.running : undefined;
+      const live = this.executions.running?.cellId === cellId ? this.executions.running : undefined;
       if (live) live.updateDisplay(displayId, data, metadata);
       else void this.updateStoredDisplay(cellId, [...indices], data, metadata);
     }
@@ -250,7 +249,7 @@ export class Room implements ExecutionHost {
 
   iopub(message: JupyterMessage): void {
     const parentId = message.parent_header.msg_id;
-    const running = this.running;
+    const running = this.executions.running;
     const msgType = message.header.msg_type;
     if (msgType === "comm_open" || msgType === "comm_msg" || msgType === "comm_close") {
       this.broadcast(this.comms.fromKernel(msgType, message.content));
@@ -264,7 +263,7 @@ export class Room implements ExecutionHost {
     this.pendingInput = message;
     this.broadcast({
       event: "input_request",
-      execution_id: this.running?.executionId ?? null,
+      execution_id: this.executions.running?.executionId ?? null,
       prompt: typeof message.content.prompt === "string" ? message.content.prompt : "",
       password: message.content.password === true,
     });
@@ -272,14 +271,14 @@ export class Room implements ExecutionHost {
 
   died(message: string): void {
     this.broadcast({ event: "kernel_error", message });
-    this.abandonExecutions("KERNEL_DIED", message);
+    this.executions.abandon("KERNEL_DIED", message);
   }
 
   /** Shuts the kernel down, ends executions, saves the document. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.abandonExecutions("CLOSED", "The daemon is shutting down");
+    this.executions.close("The daemon is shutting down");
     // Saved before the kernel's shutdown is awaited: a room reopened meanwhile loads this.
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.save();
@@ -312,73 +311,17 @@ export class Room implements ExecutionHost {
     if (index < 0) throw cellNotFound(cellId, this.notebookId);
     const cellType = readCellAt(this.document.doc, index).cellType;
     if (cellType !== "code") throw new RuntimedError("BAD_REQUEST", `Cell ${cellId} is a ${cellType} cell; only code cells execute`);
-    if (this.running?.executionId === executionId || this.queued.some((e) => e.executionId === executionId)) {
-      throw new RuntimedError("BAD_REQUEST", `Execution ${executionId} is already queued`);
-    }
-    const execution = new Execution({ execution_id: executionId, cell_id: cellId }, this);
-    this.queued.push(execution);
-    const position = this.queued.length - (this.running ? 0 : 1);
-    this.broadcast({ event: "execution_queued", execution_id: executionId, cell_id: cellId });
-    this.broadcastQueue();
-    queueMicrotask(() => this.pump());
+    if (this.executions.has(executionId)) throw new RuntimedError("BAD_REQUEST", `Execution ${executionId} is already queued`);
+    const position = this.executions.add(new Execution({ execution_id: executionId, cell_id: cellId }, this));
     return { execution_id: executionId, position };
   }
 
-  private async cancel(executionId: string): Promise<"queued" | "running" | "none"> {
-    const index = this.queued.findIndex((e) => e.executionId === executionId);
-    if (index >= 0) {
-      const [execution] = this.queued.splice(index, 1);
-      execution!.fail("CANCELLED", "Cancelled before it ran");
-      this.broadcastQueue();
-      return "queued";
-    }
-    if (this.running?.executionId === executionId && this.kernel.kernel) {
-      await this.kernel.interrupt();
-      return "running";
-    }
-    return "none";
-  }
-
-  private pump(): void {
-    if (this.pumping || this.closed) return;
-    this.pumping = true;
-    void this.drain().finally(() => {
-      this.pumping = false;
-    });
-  }
-
-  private async drain(): Promise<void> {
-    while (!this.closed && this.queued.length > 0) {
-      const execution = this.queued.shift()!;
-      this.running = execution;
-      this.broadcastQueue();
-      try {
-        const { kernel } = await this.kernel.ensure(this.launchRequest(DEFAULT_KERNEL.kernelType, DEFAULT_KERNEL.envSource));
-        const index = findCellIndex(this.document.doc, execution.cellId);
-        if (index < 0) {
-          execution.fail("CELL_NOT_FOUND", `Cell ${execution.cellId} was deleted before it ran`);
-        } else if (!execution.isFinished) {
-          execution.start(kernel, readCellAt(this.document.doc, index).source);
-        }
-      } catch (error) {
-        const failure = error instanceof RuntimedError ? error : new RuntimedError("KERNEL_FAILED", String(error));
-        this.options.logger.warn("execution could not start", { notebook_id: this.notebookId, cell_id: execution.cellId, code: failure.code, error: failure.message });
-        execution.fail(failure.code, failure.message);
-      }
-      await execution.done;
-      this.lastActive = Date.now();
-      this.running = undefined;
-      this.pendingInput = undefined;
-      this.broadcastQueue();
-    }
-  }
-
-  private abandonExecutions(code: "KERNEL_DIED" | "CLOSED", message: string): void {
-    const queued = this.queued;
-    this.queued = [];
-    this.running?.fail(code, message);
-    for (const execution of queued) execution.fail(code, `Not run: ${message}`);
-    if (queued.length > 0) this.broadcastQueue();
+  /** Starts an execution the queue hands over: a kernel (started if need be), the cell's source now. */
+  private async startExecution(execution: Execution): Promise<void> {
+    const { kernel } = await this.kernel.ensure(this.launchRequest(DEFAULT_KERNEL.kernelType, DEFAULT_KERNEL.envSource));
+    const index = findCellIndex(this.document.doc, execution.cellId);
+    if (index < 0) execution.fail("CELL_NOT_FOUND", `Cell ${execution.cellId} was deleted before it ran`);
+    else if (!execution.isFinished) execution.start(kernel, readCellAt(this.document.doc, index).source);
   }
 
   /** Rewrites a display shown by a cell that is not running, in the document and live. */
@@ -401,17 +344,6 @@ export class Room implements ExecutionHost {
     for (const { at, stored: encoded } of updates) if (at < outputs.length) outputs[at] = encoded;
     this.document.change(`display update ${cellId}`, (draft) => setCellOutputs(draft, index, outputs));
     for (const { at, live } of updates) this.broadcast({ event: "display_update", cell_id: cellId, index: at, output: live });
-  }
-
-  private queueState(): QueueState {
-    return {
-      executing: this.running ? { execution_id: this.running.executionId, cell_id: this.running.cellId } : null,
-      queued: this.queued.map((e) => ({ execution_id: e.executionId, cell_id: e.cellId })),
-    };
-  }
-
-  private broadcastQueue(): void {
-    this.broadcast({ event: "queue_changed", ...this.queueState() });
   }
 
   private kernelStatusEvent(status: KernelStatus = this.kernel.kernelStatus): Broadcast {
