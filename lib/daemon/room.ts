@@ -1,8 +1,6 @@
 import type { JupyterMessage } from "../kernel/wire";
 import { findCellIndex, readAllNotebookMetadata, readCellAt, setCellOutputs, setExecutionCount } from "../notebook/cells";
 import { cellNotFound } from "../notebook/cells";
-import type * as nbformat from "@jupyterlab/nbformat";
-import { decodeManifest, encodeManifest, fromManifest, toManifest } from "../outputs/manifest";
 import type { BlobStore } from "./blob-store";
 import { NotebookFile } from "./notebook-file";
 import { RuntimedError } from "../protocol/errors";
@@ -14,6 +12,7 @@ import type { Logger } from "./logger";
 import { RoomDocument, type SyncPeer } from "./room-document";
 import type { RoomStore } from "./room-store";
 import { CommStore } from "./comm-store";
+import { RoomDisplays } from "./room-displays";
 
 /** A client in a room, as the room sees it. */
 export interface RoomPeer extends SyncPeer {
@@ -43,7 +42,7 @@ export class Room implements ExecutionHost {
   private readonly comms = new CommStore();
   private readonly executions: ExecutionQueue;
   /** Where each display id shows: cell id -> output indices (for update_display_data). */
-  private readonly displays = new Map<string, Map<string, Set<number>>>();
+  private readonly displays: RoomDisplays;
   private pendingInput: JupyterMessage | undefined;
   private saveTimer: NodeJS.Timeout | undefined;
   private notebookPath: string | undefined;
@@ -59,6 +58,7 @@ export class Room implements ExecutionHost {
     this.document.onChange(() => this.scheduleSave());
     this.file = new NotebookFile(this.document, options.blobs);
     this.kernel = kernelFactory(this);
+    this.displays = new RoomDisplays(this.document, options.blobs, (message) => this.broadcast(message));
     this.executions = new ExecutionQueue({
       broadcast: (message) => this.broadcast(message),
       start: (execution) => this.startExecution(execution),
@@ -216,29 +216,15 @@ export class Room implements ExecutionHost {
   // -- ExecutionHost ---------------------------------------------------------------------------
 
   noteDisplay(displayId: string, cellId: string, index: number): void {
-    let cells = this.displays.get(displayId);
-    if (!cells) this.displays.set(displayId, (cells = new Map()));
-    let indices = cells.get(cellId);
-    if (!indices) cells.set(cellId, (indices = new Set()));
-    indices.add(index);
+    this.displays.note(displayId, cellId, index);
   }
 
   forgetDisplays(cellId: string): void {
-    for (const [displayId, cells] of this.displays) {
-      cells.delete(cellId);
-      if (cells.size === 0) this.displays.delete(displayId);
-    }
+    this.displays.forget(cellId);
   }
 
   updateDisplayElsewhere(displayId: string, content: Record<string, unknown>, exceptCellId: string): void {
-    const data = (content.data ?? {}) as Record<string, unknown>;
-    const metadata = (content.metadata ?? {}) as Record<string, unknown>;
-    for (const [cellId, indices] of this.displays.get(displayId) ?? []) {
-      if (cellId === exceptCellId) continue;
-      const live = this.executions.running?.cellId === cellId ? this.executions.running : undefined;
-      if (live) live.updateDisplay(displayId, data, metadata);
-      else void this.updateStoredDisplay(cellId, [...indices], data, metadata);
-    }
+    this.displays.update(displayId, content, exceptCellId, this.executions.running);
   }
 
   // -- kernel events (RoomKernelHost) -----------------------------------------------------------
@@ -322,28 +308,6 @@ export class Room implements ExecutionHost {
     const index = findCellIndex(this.document.doc, execution.cellId);
     if (index < 0) execution.fail("CELL_NOT_FOUND", `Cell ${execution.cellId} was deleted before it ran`);
     else if (!execution.isFinished) execution.start(kernel, readCellAt(this.document.doc, index).source);
-  }
-
-  /** Rewrites a display shown by a cell that is not running, in the document and live. */
-  private async updateStoredDisplay(cellId: string, indices: number[], data: Record<string, unknown>, metadata: Record<string, unknown>): Promise<void> {
-    if (findCellIndex(this.document.doc, cellId) < 0) return this.forgetDisplays(cellId);
-    const stored = readCellAt(this.document.doc, findCellIndex(this.document.doc, cellId)).outputs;
-    const updates: { at: number; live: string; stored: string }[] = [];
-    for (const at of indices) {
-      const encoded = stored[at];
-      if (encoded === undefined) continue;
-      const output = await fromManifest(decodeManifest(encoded), this.blobs.asSource());
-      if (output.output_type !== "display_data" && output.output_type !== "execute_result") continue;
-      const updated = { ...output, data, metadata } as nbformat.IOutput;
-      updates.push({ at, live: encodeManifest(toManifest(updated)), stored: encodeManifest(toManifest(updated, this.blobs)) });
-    }
-    // The document may have moved on while blobs were read: find the cell again.
-    const index = findCellIndex(this.document.doc, cellId);
-    if (updates.length === 0 || index < 0) return;
-    const outputs = readCellAt(this.document.doc, index).outputs;
-    for (const { at, stored: encoded } of updates) if (at < outputs.length) outputs[at] = encoded;
-    this.document.change(`display update ${cellId}`, (draft) => setCellOutputs(draft, index, outputs));
-    for (const { at, live } of updates) this.broadcast({ event: "display_update", cell_id: cellId, index: at, output: live });
   }
 
   private kernelStatusEvent(status: KernelStatus = this.kernel.kernelStatus): Broadcast {
