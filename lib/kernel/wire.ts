@@ -72,6 +72,13 @@ function isUnsigned(key: SigningKey): boolean {
   return typeof key === "string" || Buffer.isBuffer(key) ? key.length === 0 : false;
 }
 
+/** HMAC-SHA256 over the four signed parts, in order. */
+function sign(key: SigningKey, parts: readonly Buffer[]): Buffer {
+  const hmac = createHmac("sha256", key);
+  for (const part of parts) hmac.update(part);
+  return hmac.digest();
+}
+
 /**
  * Turns a message into ZeroMQ frames: identities, `<IDS|MSG>`, the HMAC-SHA256 signature (hex)
  * over header, parent header, metadata and content, those four as JSON, then the buffers.
@@ -82,15 +89,7 @@ export function serialize(message: JupyterMessage, key: SigningKey): Buffer[] {
   const metadata = Buffer.from(JSON.stringify(message.metadata));
   const content = Buffer.from(JSON.stringify(message.content));
 
-  let signature = EMPTY;
-  if (!isUnsigned(key)) {
-    const hmac = createHmac("sha256", key);
-    hmac.update(header);
-    hmac.update(parentHeader);
-    hmac.update(metadata);
-    hmac.update(content);
-    signature = Buffer.from(hmac.digest("hex"), "latin1");
-  }
+  const signature = isUnsigned(key) ? EMPTY : Buffer.from(sign(key, [header, parentHeader, metadata, content]).toString("hex"), "latin1");
 
   const frames: Buffer[] = [];
   for (const identity of message.identities) frames.push(identity);
@@ -155,12 +154,7 @@ export function deserialize(frames: readonly Buffer[], key: SigningKey): Jupyter
   const content = frames[delimiterIndex + 5];
 
   if (!isUnsigned(key)) {
-    const hmac = createHmac("sha256", key);
-    hmac.update(header);
-    hmac.update(parentHeader);
-    hmac.update(metadata);
-    hmac.update(content);
-    const expected = hmac.digest();
+    const expected = sign(key, [header, parentHeader, metadata, content]);
     const given = Buffer.from(signature.toString("latin1"), "hex");
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       throw new WireError("Jupyter message signature does not match");
