@@ -62,6 +62,8 @@ export class Execution {
   private finished = false;
   private writeTimer: NodeJS.Timeout | undefined;
   private startedAt = 0;
+  /** What the last write put into the document, and the daemon's change count right after it. */
+  private lastWrite: { outputs: string[]; count: number | null; ownChanges: number } | undefined;
   private eagerWrites = 0;
   /** Outputs changed since the last live broadcast, by index. */
   private readonly pendingLive = new Map<number, nbformat.IOutput>();
@@ -270,9 +272,18 @@ export class Execution {
     if (index < 0) return; // deleted while running: nothing to write into
     const outputs = [...this.outputs.outputs, ...this.trailing].map((output) => this.storedManifest(output));
     const count = this.executionCount;
+    // Reading the document inside a change costs more than the change: skip a write that would
+    // change nothing (the usual final write of a short cell, whose outputs went in eagerly).
+    const last = this.lastWrite;
+    if (last && last.ownChanges === document.ownChangeCount && last.count === count && sameStrings(last.outputs, outputs)) return;
     document.change(`outputs ${this.cellId}`, (draft) => {
       setCellOutputs(draft, index, outputs);
       if (draft.cells[index]!.execution_count !== count) setExecutionCount(draft, index, count);
     });
+    this.lastWrite = { outputs, count, ownChanges: document.ownChangeCount };
   }
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
 }

@@ -24,6 +24,7 @@ export class RoomDocument {
   private waiters: HeadsWaiter[] = [];
   private changeListeners: (() => void)[] = [];
   private syncScheduled: NodeJS.Immediate | undefined;
+  private ownChanges = 0;
 
   constructor(private current: Automerge.Doc<NotebookDoc>) {}
 
@@ -33,6 +34,14 @@ export class RoomDocument {
 
   get heads(): string[] {
     return Automerge.getHeads(this.current);
+  }
+
+  /**
+   * How many changes the daemon itself has made. Outputs and execution counts are written only
+   * by the daemon, so a writer that sees this unchanged knows nobody rewrote them meanwhile.
+   */
+  get ownChangeCount(): number {
+    return this.ownChanges;
   }
 
   /** Called after every change to the document, local or remote. */
@@ -74,7 +83,10 @@ export class RoomDocument {
   change(description: string, mutate: (draft: NotebookDoc) => void): void {
     const before = Automerge.getHeads(this.current);
     this.current = Automerge.change(this.current, { message: description }, mutate);
-    if (!sameHeads(before, Automerge.getHeads(this.current))) this.changed();
+    if (!sameHeads(before, Automerge.getHeads(this.current))) {
+      this.ownChanges += 1;
+      this.changed();
+    }
   }
 
   /** Resolves once the document contains `heads`, so a request sees what its client wrote. */
