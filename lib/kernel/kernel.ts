@@ -52,7 +52,7 @@ const EXIT_DRAIN_MS = 50;
  * `execute_input` and the start of the user's code escapes the request handler: ipykernel's
  * dispatcher logs "KeyboardInterrupt caught in kernel", goes idle and never replies.
  */
-const UNANSWERED_AFTER_IDLE_MS = 1000;
+const UNANSWERED_AFTER_IDLE_MS = 2000;
 
 /** Starts of a kernel that lost one of its ports to another process, before giving up. */
 const PORT_RETRIES = 3;
@@ -314,7 +314,9 @@ export class Kernel {
   /** Answers an execute_request the kernel went idle on without replying (see UNANSWERED_AFTER_IDLE_MS). */
   private expectReplyAfterIdle(parentId: string | undefined): void {
     if (parentId === undefined || this.pending.waiting(parentId)?.msgType !== "execute_request") return;
-    const timer = setTimeout(() => {
+    // After the timer, one more turn of the event loop: its poll phase reads a reply that
+    // arrived while the loop was blocked, before this check runs.
+    const timer = setTimeout(() => setImmediate(() => {
       this.unansweredTimers.delete(timer);
       const request = this.pending.waiting(parentId);
       if (request === undefined || this.dead) return;
@@ -335,7 +337,7 @@ export class Kernel {
       reply.parent_header = { msg_id: parentId, msg_type: "execute_request" };
       reply.metadata = { runtimed_synthesized: true };
       this.pending.settle(parentId, reply);
-    }, UNANSWERED_AFTER_IDLE_MS);
+    }), UNANSWERED_AFTER_IDLE_MS);
     this.unansweredTimers.add(timer);
   }
 
