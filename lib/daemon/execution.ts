@@ -31,6 +31,9 @@ const BYTES_PER_EXTRA_MS = 512;
 // `1+1` reports idle ~2.5 ms after its result), so the write is off the critical path and the
 // final write, when the kernel says it is done, usually has nothing left to change.
 const EAGER_WRITES = 2;
+// Large outputs wait for the coalesced write: writing them early would store (and hash) partial
+// copies of big payloads in the blob store.
+const EAGER_WRITE_MAX_BYTES = 64 * 1024;
 // Live output events: at most one per output per interval while a cell is chatty.
 const LIVE_INTERVAL_MS = 10;
 const MAX_LIVE_INTERVAL_MS = 1000;
@@ -187,7 +190,8 @@ export class Execution {
     // The first change goes out at once; a burst after it is merged into one event per output
     // per interval, so a chatty cell costs a bounded number of broadcasts.
     if (!this.liveTimer) this.flushLive();
-    if (this.eagerWrites < EAGER_WRITES && Date.now() - this.startedAt < MIN_WRITE_INTERVAL_MS) {
+    const young = Date.now() - this.startedAt < MIN_WRITE_INTERVAL_MS;
+    if (this.eagerWrites < EAGER_WRITES && young && this.outputBytes < EAGER_WRITE_MAX_BYTES) {
       this.eagerWrites += 1;
       if (this.writeTimer) clearTimeout(this.writeTimer);
       this.writeTimer = undefined;
