@@ -203,7 +203,7 @@ describe("kernel lifecycle", () => {
     const { pid } = await session.kernelInfo();
     expect(pid).toEqual(expect.any(Number));
 
-    const sleeper = session.createCell("import time\ntime.sleep(60)");
+    const sleeper = session.createCell("import time\nfor _ in range(1200):\n    time.sleep(0.05)");
     const waiting = session.createCell("print('never')");
     const running$ = session.execute(sleeper).pipe(timeout(WAIT_MS), shareReplay());
     const started = firstValueFrom(running$.pipe(filter((event) => event.type === "started")));

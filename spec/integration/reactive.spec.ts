@@ -39,7 +39,7 @@ describe("executions are cold observables", () => {
   it("unsubscribing a queued execution removes it from the queue; a running one is interrupted; the next runs normally", async () => {
     const session = testDaemon().session({ notebookId: "cancel" });
     await session.startKernel();
-    const slow = session.createCell("import time\ntime.sleep(30)\nprint('slow finished')");
+    const slow = session.createCell("import time\nfor _ in range(600):\n    time.sleep(0.05)\nprint('slow finished')");
     const queued = session.createCell("print('should never run')");
     const after = session.createCell("print('after')");
 

@@ -123,7 +123,7 @@ describe("Session execution against a real ipykernel", () => {
   it("a timeout interrupts the cell and rejects with TIMEOUT; the kernel stays usable", async () => {
     const session = testDaemon().session({ notebookId: "timeout" });
     await session.startKernel();
-    const cellId = session.createCell("import time\ntime.sleep(30)");
+    const cellId = session.createCell("import time\nfor _ in range(600):\n    time.sleep(0.05)");
     await expectCode(session.executeCell(cellId, { timeoutSecs: 1 }), "TIMEOUT");
     const after = await session.run("print('still here')", { timeoutSecs: 30 });
     expect(after.stdout).toBe("still here\n");
@@ -132,7 +132,7 @@ describe("Session execution against a real ipykernel", () => {
   it("interrupt() stops a running cell with KeyboardInterrupt", async () => {
     const session = testDaemon().session({ notebookId: "interrupt" });
     await session.startKernel();
-    const cellId = session.createCell("import time\ntime.sleep(30)");
+    const cellId = session.createCell("import time\nfor _ in range(600):\n    time.sleep(0.05)");
     const events = lastValueFrom(session.execute(cellId).pipe(toArray()));
     await firstValueFrom(session.queueState$.pipe(filter((q) => q.executing?.cellId === cellId)));
     await new Promise((resolve) => setTimeout(resolve, 300));

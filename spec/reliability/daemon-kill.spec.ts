@@ -167,7 +167,7 @@ describe("a daemon killed with SIGKILL while a cell runs", () => {
     const session = new Session({ notebookId: "killed-while-running", socketPath, cacheDir, autoStart: true });
     try {
       first = await spawnDaemonProcess(cacheDir, { RUNTIMED_POOL_SIZE: "0", RUNTIMED_PREWARM_KERNEL: "0" });
-      const cellId = session.createCell("import time\nprint('running', flush=True)\ntime.sleep(60)");
+      const cellId = session.createCell("import time\nprint('running', flush=True)\nfor _ in range(1200):\n    time.sleep(0.05)");
       const result = lastValueFrom(session.execute(cellId, { timeoutSecs: 120 }).pipe(toResult()));
       await within("the cell to start printing", firstValueFrom(session.events$.pipe(filter((event) => event.type === "output"))), 60_000);
       await first.kill9();
