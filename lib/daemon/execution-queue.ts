@@ -13,6 +13,15 @@ export interface ExecutionQueueHost {
   finished(execution: Execution, failure: RuntimedError | undefined): void;
 }
 
+/**
+ * An interrupt that has not ended the running execution after this long is sent again, twice at
+ * most, like a person pressing Ctrl-C again: CPython runs its SIGINT handler in the main thread
+ * only when that thread wakes, so a signal the kernel delivers to another thread can leave a
+ * long `time.sleep()` running.
+ */
+const REINTERRUPT_AFTER_MS = 3000;
+const REINTERRUPTS = 2;
+
 /** How many finished executions the queue remembers for `execution_status`. */
 const RECENTLY_DONE_KEPT = 1000;
 
@@ -25,6 +34,7 @@ export class ExecutionQueue {
   private current: Execution | undefined;
   private readonly recentlyDone = new Map<string, ExecutionStatus>();
   private pumping = false;
+  private readonly reinterrupting = new WeakSet<Execution>();
   private closed = false;
 
   constructor(private readonly host: ExecutionQueueHost) {}
@@ -62,8 +72,27 @@ export class ExecutionQueue {
       this.broadcastState();
       return "queued";
     }
-    if (this.current?.executionId === executionId && (await this.host.interrupt())) return "running";
+    if (this.current?.executionId === executionId && (await this.interruptRunning())) return "running";
     return "none";
+  }
+
+  /** Interrupts the running execution, and again if it goes on; false when no kernel runs. */
+  async interruptRunning(): Promise<boolean> {
+    const execution = this.current;
+    if (!(await this.host.interrupt())) return false;
+    if (execution && !execution.isFinished && !this.reinterrupting.has(execution)) {
+      this.reinterrupting.add(execution);
+      let left = REINTERRUPTS;
+      const timer = setInterval(() => {
+        if (execution.isFinished || this.current !== execution || left-- <= 0) return clearInterval(timer);
+        void this.host.interrupt().catch(() => undefined);
+      }, REINTERRUPT_AFTER_MS);
+      void execution.done.then(() => {
+        clearInterval(timer);
+        this.reinterrupting.delete(execution);
+      });
+    }
+    return true;
   }
 
   /** Ends the running execution and every waiting one with `code` (the kernel is gone). */

@@ -148,7 +148,7 @@ export class Room implements ExecutionHost {
         return {};
       }
       case "interrupt":
-        await this.kernel.interrupt();
+        if (!(await this.executions.interruptRunning())) await this.kernel.interrupt(); // no kernel: KERNEL_NOT_RUNNING
         return {};
       case "restart_kernel": {
         this.executions.abandon("KERNEL_DIED", "The kernel was restarted before this cell finished");

@@ -129,6 +129,37 @@ describe("Session execution against a real ipykernel", () => {
     expect(after.stdout).toBe("still here\n");
   });
 
+  it("an interrupt the cell does not act on is sent again, like a second Ctrl-C", async () => {
+    const session = testDaemon().session({ notebookId: "interrupt-again" });
+    await session.startKernel();
+    // The cell swallows the first SIGINT, as a long sleep in the main thread effectively does
+    // when the kernel hands the signal to another thread.
+    const code = [
+      "import signal, time",
+      "seen = []",
+      "def handler(signum, frame):",
+      "    seen.append(signum)",
+      "    if len(seen) >= 2:",
+      "        raise KeyboardInterrupt",
+      "signal.signal(signal.SIGINT, handler)",
+      "print('waiting', flush=True)",
+      "for _ in range(600):",
+      "    time.sleep(0.05)",
+    ].join("\n");
+    const cellId = session.createCell(code);
+    const events = lastValueFrom(session.execute(cellId, { timeoutSecs: 120 }).pipe(toArray()));
+    await firstValueFrom(session.events$.pipe(filter((e) => e.type === "output")));
+    const interruptedAt = Date.now();
+    await session.interrupt();
+    const all = await events;
+    const result = all[all.length - 1]!;
+    expect(result.type).toBe("result");
+    if (result.type === "result") expect(result.result.error?.ename).toBe("KeyboardInterrupt");
+    expect(Date.now() - interruptedAt).toBeLessThan(20_000); // not the cell's 30 s
+    const seen = await session.run("len(seen)", { timeoutSecs: 30 });
+    expect(seen.displayData[0]?.data["text/plain"]).toBe("2");
+  });
+
   it("interrupt() stops a running cell with KeyboardInterrupt", async () => {
     const session = testDaemon().session({ notebookId: "interrupt" });
     await session.startKernel();
