@@ -34,7 +34,8 @@ export class ExecutionQueue {
   private current: Execution | undefined;
   private readonly recentlyDone = new Map<string, ExecutionStatus>();
   private pumping = false;
-  private readonly reinterrupting = new WeakSet<Execution>();
+  /** Repeats an interrupt while the execution it was for still runs. */
+  private reinterruptTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(private readonly host: ExecutionQueueHost) {}
@@ -80,19 +81,19 @@ export class ExecutionQueue {
   async interruptRunning(): Promise<boolean> {
     const execution = this.current;
     if (!(await this.host.interrupt())) return false;
-    if (execution && !execution.isFinished && !this.reinterrupting.has(execution)) {
-      this.reinterrupting.add(execution);
+    if (execution && this.current === execution && !this.reinterruptTimer) {
       let left = REINTERRUPTS;
-      const timer = setInterval(() => {
-        if (execution.isFinished || this.current !== execution || left-- <= 0) return clearInterval(timer);
+      this.reinterruptTimer = setInterval(() => {
+        if (this.current !== execution || left-- <= 0) return this.stopReinterrupting();
         void this.host.interrupt().catch(() => undefined);
       }, REINTERRUPT_AFTER_MS);
-      void execution.done.then(() => {
-        clearInterval(timer);
-        this.reinterrupting.delete(execution);
-      });
     }
     return true;
+  }
+
+  private stopReinterrupting(): void {
+    clearInterval(this.reinterruptTimer);
+    this.reinterruptTimer = undefined;
   }
 
   /** Ends the running execution and every waiting one with `code` (the kernel is gone). */
@@ -107,6 +108,7 @@ export class ExecutionQueue {
   /** Abandons everything and runs nothing more. */
   close(message: string): void {
     this.closed = true;
+    this.stopReinterrupting();
     this.abandon("CLOSED", message);
   }
 
@@ -159,6 +161,7 @@ export class ExecutionQueue {
         execution.fail(failure.code, failure.message);
       }
       await execution.done;
+      this.stopReinterrupting();
       this.current = undefined;
       this.host.finished(execution, failure);
       this.broadcastState();

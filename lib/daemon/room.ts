@@ -41,7 +41,6 @@ export class Room implements ExecutionHost {
   private readonly kernel: RoomKernelType;
   private readonly comms = new CommStore();
   private readonly executions: ExecutionQueue;
-  /** Where each display id shows: cell id -> output indices (for update_display_data). */
   private readonly displays: RoomDisplays;
   private pendingInput: JupyterMessage | undefined;
   private saveTimer: NodeJS.Timeout | undefined;
