@@ -31,9 +31,46 @@ export interface OpenBlob extends BlobInfo {
  * that exists is whole. Bytes decide the hash; the first media type stored for them stays.
  */
 export class BlobStore implements BlobSink {
+  /** Temp files of blobs being written in pieces: never collected while listed here. */
+  private readonly growing = new Set<string>();
+
   /** Opens (creating, mode 0700) the store rooted at `directory`, usually `<cache>/blobs`. */
   constructor(readonly directory: string) {
     fs.mkdirSync(directory, { recursive: true, mode: 0o700 });
+  }
+
+  /**
+   * Starts a blob written in pieces (a growing stream output): appended to a temp file and
+   * hashed as it goes, so that storing it at the end neither copies nor re-reads it.
+   */
+  begin(mediaType: string): BlobWriter {
+    const temp = path.join(this.directory, `.growing.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+    this.growing.add(temp);
+    return new BlobWriter(temp, (bytes, hash) => this.adopt(temp, hash, mediaType, bytes), () => this.growing.delete(temp));
+  }
+
+  /** Temp files of blobs still being written. */
+  get tempFilesInUse(): ReadonlySet<string> {
+    return this.growing;
+  }
+
+  /** Moves a finished temp file into place as blob `hash`. */
+  private adopt(temp: string, hash: string, mediaType: string, size: number): void {
+    const file = this.blobPath(hash);
+    try {
+      if (fs.existsSync(file)) {
+        fs.rmSync(temp, { force: true });
+        return;
+      }
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      writeAtomically(this.metaPath(hash), JSON.stringify({ media_type: safeMediaType(mediaType), size }) + "\n");
+      fs.renameSync(temp, file);
+    } catch (error) {
+      fs.rmSync(temp, { force: true });
+      throw new RuntimedError("INTERNAL", `Could not store blob ${hash}: ${(error as Error).message}`, { cause: error });
+    } finally {
+      this.growing.delete(temp);
+    }
   }
 
   /** Stores `bytes` (synchronously, idempotently) and returns their sha256 hex. */
@@ -116,6 +153,71 @@ export class BlobStore implements BlobSink {
 
   private metaPath(hash: string): string {
     return `${this.blobPath(hash)}.json`;
+  }
+}
+
+/** A blob being written in pieces; see {@link BlobStore.begin}. */
+export class BlobWriter {
+  private readonly fd: number;
+  private readonly hash = createHash("sha256");
+  private written = 0;
+  private done = false;
+
+  constructor(
+    readonly tempFile: string,
+    private readonly adopt: (bytes: number, hash: string) => void,
+    private readonly forget: () => void,
+  ) {
+    try {
+      this.fd = fs.openSync(tempFile, "wx+", 0o600);
+    } catch (error) {
+      forget();
+      throw new RuntimedError("INTERNAL", `Could not create ${tempFile}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /** Bytes written so far. */
+  get bytes(): number {
+    return this.written;
+  }
+
+  /** Appends bytes; throws (disk full, ...) with the file left for `abort()`. */
+  append(bytes: Uint8Array): void {
+    for (let at = 0; at < bytes.byteLength; ) at += fs.writeSync(this.fd, bytes, at, bytes.byteLength - at);
+    this.hash.update(bytes);
+    this.written += bytes.byteLength;
+  }
+
+  /** Every byte written so far. */
+  read(): Buffer {
+    const all = Buffer.allocUnsafe(this.written);
+    for (let at = 0; at < this.written; ) {
+      const read = fs.readSync(this.fd, all, at, this.written - at, at);
+      if (read === 0) break;
+      at += read;
+    }
+    return all;
+  }
+
+  /** Closes the file and stores it as a blob; returns its hash. */
+  finish(): string {
+    this.close();
+    const hash = this.hash.digest("hex");
+    this.adopt(this.written, hash);
+    return hash;
+  }
+
+  /** Closes and removes the temp file. */
+  abort(): void {
+    this.close();
+    fs.rmSync(this.tempFile, { force: true });
+    this.forget();
+  }
+
+  private close(): void {
+    if (this.done) return;
+    this.done = true;
+    fs.closeSync(this.fd);
   }
 }
 

@@ -1,22 +1,29 @@
 import { encodeMessage, decodeMessage } from "../protocol/codec";
 import { RuntimedError, toRuntimedError } from "../protocol/errors";
-import type { FramedSocket } from "../protocol/framed-socket";
-import { MAX_REQUEST_BYTES } from "../protocol/frame";
-import { FrameType, decodeRoomRequest, type Broadcast, type Response, type RoomRequestBody } from "../protocol/messages";
+import { FrameType, decodeRoomRequest, type Response, type RoomRequestBody } from "../protocol/messages";
 import type { Logger } from "./logger";
 import type { Room, RoomPeer } from "./room";
 
 let nextPeerId = 1;
 
+/** One client's end of a connection, whatever carries it (Unix socket, WebSocket). */
+export interface FrameLink {
+  /** Sends a frame that starts with a type byte; throws when it is over the frame limit. */
+  sendTyped(type: FrameType, payload: Uint8Array): void;
+  /** Ends the connection after what was sent. */
+  close(): void;
+}
+
 /**
  * One client's `notebook_sync` connection: routes its frames into its room and sends the
- * room's sync messages, responses and broadcasts back. Bad frames close this connection only.
+ * room's sync messages, responses and broadcasts back. Bad frames close this connection only;
+ * a request of any size up to the frame limit is answered.
  */
 export class ClientConnection implements RoomPeer {
   readonly peerId = nextPeerId++;
 
   constructor(
-    private readonly socket: FramedSocket,
+    private readonly socket: FrameLink,
     private readonly room: Room,
     private readonly logger: Logger,
   ) {}
@@ -25,8 +32,8 @@ export class ClientConnection implements RoomPeer {
     this.socket.sendTyped(FrameType.Sync, message);
   }
 
-  sendBroadcast(message: Broadcast): void {
-    this.socket.sendTyped(FrameType.Broadcast, encodeMessage(message));
+  sendFrame(type: FrameType, payload: Uint8Array): void {
+    this.socket.sendTyped(type, payload);
   }
 
   /** Handles one typed frame from the client. */
@@ -45,9 +52,6 @@ export class ClientConnection implements RoomPeer {
     if (type !== FrameType.Request) {
       return this.reject(new RuntimedError("PROTOCOL", `Unexpected frame type 0x${(type ?? 0).toString(16)} from a client`));
     }
-    if (payload.length > MAX_REQUEST_BYTES) {
-      return this.reject(new RuntimedError("PROTOCOL", `Request of ${payload.length} bytes exceeds the ${MAX_REQUEST_BYTES}-byte limit`));
-    }
     let request: RoomRequestBody & { id: number };
     try {
       request = decodeRoomRequest(decodeMessage(payload));
@@ -63,7 +67,14 @@ export class ClientConnection implements RoomPeer {
   }
 
   private respond(response: Response): void {
-    this.socket.sendTyped(FrameType.Response, encodeMessage(response));
+    try {
+      this.socket.sendTyped(FrameType.Response, encodeMessage(response));
+    } catch (error) {
+      // An answer too large for a frame fails alone, as its request's error.
+      const failure = toRuntimedError(error, "PROTOCOL");
+      this.logger.warn("could not send a response", { notebook_id: this.room.notebookId, error: failure.message });
+      this.socket.sendTyped(FrameType.Response, encodeMessage({ id: response.id, result: "error", error: failure.toWire() }));
+    }
   }
 
   private reject(error: RuntimedError): void {

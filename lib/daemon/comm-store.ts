@@ -31,6 +31,13 @@ export class CommStore {
     });
   }
 
+  /** Forgets every comm (their kernel is gone); returns their ids. */
+  clear(): string[] {
+    const ids = [...this.comms.keys()];
+    this.comms.clear();
+    return ids;
+  }
+
   get size(): number {
     return this.comms.size;
   }

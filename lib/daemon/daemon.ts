@@ -170,8 +170,11 @@ export class Daemon {
     this.logger.info("daemon stopping");
     clearInterval(this.sweepTimer);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Clients hear that this stop is on purpose, then how their executions ended, then the close.
+    for (const room of this.rooms.values()) room.announceStop("The runtimed daemon was stopped on purpose");
+    const rooms = Promise.all([...this.rooms.values()].map((room) => room.close()));
     for (const socket of this.sockets) socket.close();
-    await Promise.all([...this.rooms.values()].map((room) => room.close()));
+    await rooms;
     await Promise.all(this.unloading);
     this.rooms.clear();
     await this.provider.close();

@@ -54,6 +54,13 @@ export class ExecutionQueue {
     return this.current?.executionId === executionId || this.waiting.some((e) => e.executionId === executionId);
   }
 
+  /** How many executions run before this one (0: running or already done); undefined when unknown. */
+  position(executionId: string): number | undefined {
+    if (this.current?.executionId === executionId || this.recentlyDone.has(executionId)) return 0;
+    const index = this.waiting.findIndex((e) => e.executionId === executionId);
+    return index < 0 ? undefined : index + (this.current ? 1 : 0);
+  }
+
   /** Queues `execution` and returns how many run before it. */
   add(execution: Execution): number {
     this.waiting.push(execution);
@@ -73,8 +80,11 @@ export class ExecutionQueue {
       this.broadcastState();
       return "queued";
     }
-    if (this.current?.executionId === executionId && (await this.interruptRunning())) return "running";
-    return "none";
+    const current = this.current;
+    if (current?.executionId !== executionId) return "none";
+    // Still waiting for its kernel (or environment) to start: it must never run.
+    if (current.cancelBeforeStart()) return "queued";
+    return (await this.interruptRunning()) ? "running" : "none";
   }
 
   /** Interrupts the running execution, and again if it goes on; false when no kernel runs. */

@@ -2,10 +2,12 @@ import type * as nbformat from "@jupyterlab/nbformat";
 import type { Kernel } from "../kernel/kernel";
 import type { JupyterMessage } from "../kernel/wire";
 import { findCellIndex, setCellOutputs, setExecutionCount } from "../notebook/cells";
-import { CellOutputs, type OutputChange } from "../outputs/cell-outputs";
+import { CellOutputs, type OutputChange, type OutputEntry } from "../outputs/cell-outputs";
 import { encodeManifest, toManifest, type BlobSink } from "../outputs/manifest";
+import { StreamOutput, type StreamStore } from "../outputs/stream-output";
 import { RuntimedError, type RuntimedErrorCode } from "../protocol/errors";
 import type { Broadcast, QueueEntry } from "../protocol/messages";
+import type { StreamAppend } from "../protocol/stream-append";
 import type { RoomDocument } from "./room-document";
 
 /** What an execution needs from its room. */
@@ -13,17 +15,33 @@ export interface ExecutionHost {
   readonly document: RoomDocument;
   /** Where large payloads go when outputs are written into the document. */
   readonly blobs?: BlobSink;
-  broadcast(message: Broadcast): void;
+  /** Where a new stream output keeps its finished lines (default: memory). */
+  createStreamStore?(): StreamStore;
+  /** Largest single stream output (default 1 GiB). */
+  readonly maxOutputBytes?: number;
+  /** Sends a broadcast to every client (to `only`, when given). */
+  broadcast(message: Broadcast, only?: unknown): void;
+  /** Sends what a stream output gained to every client (to `only`, when given). */
+  broadcastStream(frame: Omit<StreamAppend, "appended"> & { appended: Uint8Array }, only?: unknown): void;
   /** A display with this id now shows at this output index of this cell (for update_display_data). */
   noteDisplay(displayId: string, cellId: string, index: number): void;
   /** The cell's outputs were cleared: its displays are gone. */
   forgetDisplays(cellId: string): void;
   /** Applies update_display_data to every other cell showing the display. */
   updateDisplayElsewhere(displayId: string, content: Record<string, unknown>, exceptCellId: string): void;
+  /** Something went wrong that the execution survives (logged by the room). */
+  warn(message: string, fields: Record<string, unknown>): void;
+}
+
+/** How to run the cell's code. */
+export interface ExecutionStartOptions {
+  /** Let the code ask for input (`input()`); without it the kernel raises at once (default true). */
+  allowStdin?: boolean;
 }
 
 // Document writes while a cell runs: often enough for late joiners to see progress, rarely
 // enough that a chatty cell's history stays bounded (the interval grows with the output size).
+// A large stream is written as a short preview until the cell ends, so no write copies it.
 const MIN_WRITE_INTERVAL_MS = 50;
 const MAX_WRITE_INTERVAL_MS = 2000;
 const BYTES_PER_EXTRA_MS = 512;
@@ -31,13 +49,17 @@ const BYTES_PER_EXTRA_MS = 512;
 // `1+1` reports idle ~2.5 ms after its result), so the write is off the critical path and the
 // final write, when the kernel says it is done, usually has nothing left to change.
 const EAGER_WRITES = 2;
-// Large outputs wait for the coalesced write: writing them early would store (and hash) partial
-// copies of big payloads in the blob store.
+// Large outputs wait for the coalesced write: writing them early would store partial copies.
 const EAGER_WRITE_MAX_BYTES = 64 * 1024;
-// Live output events: at most one per output per interval while a cell is chatty.
+// Live events: at most one per output per interval while a cell is chatty. Streams send only
+// what they gained; other outputs are sent whole, so their interval grows with their size.
 const LIVE_INTERVAL_MS = 10;
 const MAX_LIVE_INTERVAL_MS = 1000;
 const LIVE_BYTES_PER_EXTRA_MS = 64 * 1024;
+// A non-stream output larger than this goes live as blob references, not inline.
+const LIVE_INLINE_MAX_BYTES = 1024 * 1024;
+// A stream restated to a client that joins mid-cell goes out in frames of at most this much.
+const RESTATE_FRAME_BYTES = 16 * 1024 * 1024;
 
 /**
  * One run of one cell on the room's kernel: turns the kernel's messages into merged outputs,
@@ -54,9 +76,10 @@ export class Execution {
   private readonly trailing: nbformat.IOutput[] = [];
   /** Document manifests by output object: an output that did not change is not re-encoded. */
   private readonly storedManifests = new WeakMap<nbformat.IOutput, string>();
-  /** Encoded size of each current output, and their sum: the write interval grows with it. */
-  private outputSizes: number[] = [];
-  private outputBytes = 0;
+  /** Stream outputs sealed at the end, by stream. */
+  private readonly sealedStreams = new WeakMap<StreamOutput, string>();
+  /** Encoded size of each current non-stream output; the live interval grows with their sum. */
+  private readonly outputSizes = new Map<number, number>();
   private chain: Promise<void> = Promise.resolve();
   private executionCount: number | null = null;
   private started = false;
@@ -69,7 +92,9 @@ export class Execution {
   private lastWrite: { outputs: string[]; count: number | null; ownChanges: number } | undefined;
   private eagerWrites = 0;
   /** Outputs changed since the last live broadcast, by index. */
-  private readonly pendingLive = new Map<number, nbformat.IOutput>();
+  private readonly pendingLive = new Map<number, OutputEntry>();
+  /** The tail each stream output had when last sent live. */
+  private readonly sentTails = new Map<StreamOutput, string>();
   private liveTimer: NodeJS.Timeout | undefined;
   private resolveDone!: () => void;
 
@@ -79,7 +104,11 @@ export class Execution {
   ) {
     this.executionId = entry.execution_id;
     this.cellId = entry.cell_id;
-    this.outputs = new CellOutputs({ onDisplayIdAdded: (displayId, index) => host.noteDisplay(displayId, this.cellId, index) });
+    this.outputs = new CellOutputs({
+      onDisplayIdAdded: (displayId, index) => host.noteDisplay(displayId, this.cellId, index),
+      createStreamStore: host.createStreamStore ? () => host.createStreamStore!() : undefined,
+      maxStreamBytes: host.maxOutputBytes,
+    });
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }
 
@@ -87,10 +116,16 @@ export class Execution {
     return this.finished;
   }
 
+  /** True once its code went to a kernel. */
+  get isStarted(): boolean {
+    return this.msgId !== undefined;
+  }
+
   /** Sends the cell's source to the kernel; the cell's old outputs go with the first write. */
-  start(kernel: Kernel, source: string): void {
+  start(kernel: Kernel, source: string, options: ExecutionStartOptions = {}): void {
+    if (this.finished) return;
     this.host.forgetDisplays(this.cellId);
-    const { msgId, reply } = kernel.executeRequest(source, { allowStdin: true, storeHistory: true, stopOnError: false });
+    const { msgId, reply } = kernel.executeRequest(source, { allowStdin: options.allowStdin ?? true, storeHistory: true, stopOnError: false });
     this.msgId = msgId;
     this.startedAt = Date.now();
     // Clearing the document is not on the kernel's critical path: a cell that finishes within
@@ -101,7 +136,7 @@ export class Execution {
         this.reply = message;
         const count = message.content.execution_count;
         if (typeof count === "number") this.executionCount = count;
-        this.maybeFinish();
+        this.guarded("finishing", () => this.maybeFinish());
       },
       (error: unknown) => {
         const failure = error instanceof RuntimedError ? error : new RuntimedError("KERNEL_DIED", String(error));
@@ -118,7 +153,7 @@ export class Execution {
     if (msgType === "status") {
       if (content.execution_state === "idle") {
         this.sawIdle = true;
-        this.chain = this.chain.then(() => this.maybeFinish());
+        this.chain = this.chain.then(() => this.guarded("finishing", () => this.maybeFinish()));
       }
       return;
     }
@@ -133,8 +168,11 @@ export class Execution {
     }
     this.chain = this.chain.then(async () => {
       if (this.finished) return;
-      const changes = await this.outputs.apply(msgType, content);
-      this.publish(changes);
+      try {
+        this.publish(await this.outputs.apply(msgType, content));
+      } catch (error) {
+        this.failInternally(`applying a ${msgType} message`, error);
+      }
     });
   }
 
@@ -142,6 +180,17 @@ export class Execution {
   updateDisplay(displayId: string, data: Record<string, unknown>, metadata: Record<string, unknown>): void {
     if (this.finished) return;
     this.publish(this.outputs.updateDisplay(displayId, data, metadata));
+  }
+
+  /**
+   * Marks an execution that has not reached its kernel as cancelled: it ends now and never runs,
+   * even if the kernel it waits for starts later. False when it already ended or its code
+   * already went to a kernel.
+   */
+  cancelBeforeStart(): boolean {
+    if (this.finished || this.isStarted) return false;
+    this.fail("CANCELLED", "Cancelled before it ran");
+    return true;
   }
 
   /** Ends the execution unsuccessfully (kernel death, cancellation before start). */
@@ -155,11 +204,37 @@ export class Execution {
         event: "output",
         execution_id: this.executionId,
         cell_id: this.cellId,
-        index: this.outputs.outputs.length + this.trailing.length - 1,
+        index: this.outputs.entries.length + this.trailing.length - 1,
         output: encodeManifest(toManifest(error)),
       });
     }
     this.finish(false, { code, message });
+  }
+
+  /**
+   * Brings a client that joins while this cell runs up to date: its outputs as they are now,
+   * streams restated whole (later stream frames continue from there).
+   */
+  restateTo(peer: unknown): void {
+    if (this.finished || !this.started) return;
+    this.flushLive();
+    this.outputs.entries.forEach((entry, index) => {
+      if (!(entry instanceof StreamOutput)) {
+        const output = this.liveManifest(index, entry);
+        this.host.broadcast({ event: "output", execution_id: this.executionId, cell_id: this.cellId, index, output }, peer);
+        return;
+      }
+      const { appended, tail } = entry.restate();
+      this.sentTails.set(entry, tail);
+      for (let offset = 0; offset < appended.byteLength || offset === 0; ) {
+        const end = utf8Boundary(appended, Math.min(appended.byteLength, offset + RESTATE_FRAME_BYTES));
+        const last = end >= appended.byteLength;
+        const frame = { execution_id: this.executionId, cell_id: this.cellId, index, name: entry.name, offset, appended: appended.subarray(offset, end), tail: last ? tail : "" };
+        this.host.broadcastStream(frame, peer);
+        if (last) break;
+        offset = end;
+      }
+    });
   }
 
   private announceStart(): void {
@@ -179,47 +254,55 @@ export class Execution {
     for (const change of changes) {
       if (change.type === "cleared") {
         this.pendingLive.clear();
+        this.sentTails.clear();
+        this.outputSizes.clear();
         this.host.forgetDisplays(this.cellId);
-        this.outputSizes = [];
-        this.outputBytes = 0;
         this.host.broadcast({ event: "clear_outputs", execution_id: this.executionId, cell_id: this.cellId });
         continue;
       }
-      this.pendingLive.set(change.index, change.output);
+      this.pendingLive.set(change.index, change.type === "stream" ? change.stream : change.output);
     }
     // The first change goes out at once; a burst after it is merged into one event per output
     // per interval, so a chatty cell costs a bounded number of broadcasts.
     if (!this.liveTimer) this.flushLive();
     const young = Date.now() - this.startedAt < MIN_WRITE_INTERVAL_MS;
-    if (this.eagerWrites < EAGER_WRITES && young && this.outputBytes < EAGER_WRITE_MAX_BYTES) {
+    if (this.eagerWrites < EAGER_WRITES && young && this.outputBytes() < EAGER_WRITE_MAX_BYTES) {
       this.eagerWrites += 1;
       if (this.writeTimer) clearTimeout(this.writeTimer);
       this.writeTimer = undefined;
-      this.writeDocument();
+      this.writeDocument(false);
     } else {
       this.scheduleWrite();
     }
   }
 
-  /** Broadcasts the outputs changed since the last broadcast, and opens a new interval. */
+  /** Sends the outputs changed since the last live broadcast, and opens a new interval. */
   private flushLive(): void {
-    if (this.pendingLive.size === 0) return;
-    for (const [index, output] of this.pendingLive) {
-      // Live events carry payloads inline: they are transient, and blobs are for the document.
-      const encoded = encodeManifest(toManifest(output));
-      this.outputBytes += encoded.length - (this.outputSizes[index] ?? 0);
-      this.outputSizes[index] = encoded.length;
-      this.host.broadcast({ event: "output", execution_id: this.executionId, cell_id: this.cellId, index, output: encoded });
+    for (const [index, entry] of this.pendingLive) {
+      if (entry instanceof StreamOutput) {
+        const delta = entry.takeDelta(this.sentTails.get(entry));
+        if (!delta) continue;
+        this.sentTails.set(entry, delta.tail);
+        this.host.broadcastStream({ execution_id: this.executionId, cell_id: this.cellId, index, name: entry.name, ...delta });
+        continue;
+      }
+      const output = this.liveManifest(index, entry);
+      this.host.broadcast({ event: "output", execution_id: this.executionId, cell_id: this.cellId, index, output });
     }
     this.pendingLive.clear();
     if (this.finished) return;
-    // Each live event re-sends whole outputs: for a huge output the interval grows with its
-    // size, so the encoding work stays proportional to the output instead of its square.
-    const interval = Math.min(MAX_LIVE_INTERVAL_MS, LIVE_INTERVAL_MS + this.outputBytes / LIVE_BYTES_PER_EXTRA_MS);
+    const interval = Math.min(MAX_LIVE_INTERVAL_MS, LIVE_INTERVAL_MS + this.displayBytes() / LIVE_BYTES_PER_EXTRA_MS);
     this.liveTimer = setTimeout(() => {
       this.liveTimer = undefined;
-      this.flushLive();
+      this.guarded("sending live outputs", () => this.flushLive());
     }, interval);
+  }
+
+  /** An output as live events carry it: inline, or (a huge one) as blob references, which the document stores too. */
+  private liveManifest(index: number, output: nbformat.IOutput): string {
+    const inline = encodeManifest(toManifest(output));
+    this.outputSizes.set(index, inline.length);
+    return inline.length > LIVE_INLINE_MAX_BYTES && this.host.blobs ? this.storedManifest(output) : inline;
   }
 
   private maybeFinish(): void {
@@ -231,16 +314,27 @@ export class Execution {
 
   private finish(success: boolean, error: { code: RuntimedErrorCode; message: string } | null): void {
     if (this.finished) return;
-    this.flushLive();
+    try {
+      this.flushLive();
+    } catch (failure) {
+      this.host.warn("could not send the last live outputs", { cell_id: this.cellId, error: String(failure) });
+    }
     this.finished = true;
     if (this.liveTimer) clearTimeout(this.liveTimer);
     this.liveTimer = undefined;
     if (this.writeTimer) clearTimeout(this.writeTimer);
     this.writeTimer = undefined;
-    this.writeDocument();
+    this.outputs.dispose();
+    try {
+      this.writeDocument(true);
+    } catch (failure) {
+      // The outputs went out live; the document keeps what it had. Said in the log and the result.
+      this.host.warn("could not write outputs into the document", { cell_id: this.cellId, error: String(failure) });
+      if (success) error = { code: "INTERNAL", message: `The outputs could not be stored: ${(failure as Error).message}` };
+      success = false;
+    }
     // The document change reaches every client before the event that says the cell is done.
     this.host.document.flushSync();
-    this.outputs.dispose();
     this.host.broadcast({
       event: "execution_done",
       execution_id: this.executionId,
@@ -252,13 +346,40 @@ export class Execution {
     this.resolveDone();
   }
 
+  /** Runs `work`; a throw ends this execution with an error instead of reaching the event loop. */
+  private guarded(what: string, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.failInternally(what, error);
+    }
+  }
+
+  private failInternally(what: string, error: unknown): void {
+    this.host.warn(`execution failed while ${what}`, { cell_id: this.cellId, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    this.fail("INTERNAL", `The daemon failed while ${what}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
   private scheduleWrite(): void {
     if (this.writeTimer || this.finished) return;
-    const interval = Math.min(MAX_WRITE_INTERVAL_MS, MIN_WRITE_INTERVAL_MS + this.outputBytes / BYTES_PER_EXTRA_MS);
+    const interval = Math.min(MAX_WRITE_INTERVAL_MS, MIN_WRITE_INTERVAL_MS + this.outputBytes() / BYTES_PER_EXTRA_MS);
     this.writeTimer = setTimeout(() => {
       this.writeTimer = undefined;
-      this.writeDocument();
+      this.guarded("writing outputs into the document", () => this.writeDocument(false));
     }, interval);
+  }
+
+  /** Bytes of every output (streams by what they hold). */
+  private outputBytes(): number {
+    let bytes = this.displayBytes();
+    for (const entry of this.outputs.entries) if (entry instanceof StreamOutput) bytes += entry.bytes + entry.tail.length;
+    return bytes;
+  }
+
+  private displayBytes(): number {
+    let bytes = 0;
+    for (const size of this.outputSizes.values()) bytes += size;
+    return bytes;
   }
 
   private storedManifest(output: nbformat.IOutput): string {
@@ -270,11 +391,29 @@ export class Execution {
     return encoded;
   }
 
-  private writeDocument(): void {
+  /** A stream as the document stores it: a preview while the cell runs, all of it at the end. */
+  private storedStream(stream: StreamOutput, final: boolean): string {
+    if (!final) return encodeManifest({ output_type: "stream", name: stream.name, text: { inline: stream.preview() } });
+    let encoded = this.sealedStreams.get(stream);
+    if (encoded === undefined) {
+      encoded = encodeManifest({ output_type: "stream", name: stream.name, text: stream.seal() });
+      this.sealedStreams.set(stream, encoded);
+    }
+    return encoded;
+  }
+
+  private writeDocument(final: boolean): void {
     const document = this.host.document;
     const index = findCellIndex(document.doc, this.cellId);
-    if (index < 0) return; // deleted while running: nothing to write into
-    const outputs = [...this.outputs.outputs, ...this.trailing].map((output) => this.storedManifest(output));
+    if (index < 0) {
+      // Deleted while running: nothing to write into, and large streams need no file.
+      if (final) for (const entry of this.outputs.entries) if (entry instanceof StreamOutput) entry.discard();
+      return;
+    }
+    const outputs = [
+      ...this.outputs.entries.map((entry) => (entry instanceof StreamOutput ? this.storedStream(entry, final) : this.storedManifest(entry))),
+      ...this.trailing.map((output) => this.storedManifest(output)),
+    ];
     const count = this.executionCount;
     // Reading the document inside a change costs more than the change: skip a write that would
     // change nothing (the usual final write of a short cell, whose outputs went in eagerly).
@@ -290,4 +429,11 @@ export class Execution {
 
 function sameStrings(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((value, i) => value === b[i]);
+}
+
+/** The largest index ≤ `end` that does not split a UTF-8 character. */
+function utf8Boundary(bytes: Uint8Array, end: number): number {
+  let at = end;
+  while (at > 0 && at < bytes.byteLength && (bytes[at]! & 0xc0) === 0x80) at--;
+  return at;
 }

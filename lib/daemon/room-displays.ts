@@ -19,6 +19,7 @@ export class RoomDisplays {
     private readonly document: RoomDocument,
     private readonly blobs: BlobStore,
     private readonly broadcast: (message: Broadcast) => void,
+    private readonly warn: (message: string, fields: Record<string, unknown>) => void,
   ) {}
 
   note(displayId: string, cellId: string, index: number): void {
@@ -44,7 +45,11 @@ export class RoomDisplays {
     for (const [cellId, indices] of this.shown.get(displayId) ?? []) {
       if (cellId === exceptCellId) continue;
       if (running?.cellId === cellId) running.updateDisplay(displayId, data, metadata);
-      else void this.rewriteStored(cellId, [...indices], data, metadata);
+      else {
+        this.rewriteStored(cellId, [...indices], data, metadata).catch((error: unknown) =>
+          this.warn("could not update a display in another cell", { cell_id: cellId, display_id: displayId, error: String(error) }),
+        );
+      }
     }
   }
 

@@ -1,5 +1,6 @@
 import * as Automerge from "@automerge/automerge";
 import { type NotebookDoc } from "../notebook/schema";
+import { cellsWithTouchedOutputs, notebookProblem } from "../notebook/validate";
 import { RuntimedError } from "../protocol/errors";
 
 /** One client's end of the Automerge sync protocol. */
@@ -26,7 +27,10 @@ export class RoomDocument {
   private syncScheduled: NodeJS.Immediate | undefined;
   private ownChanges = 0;
 
-  constructor(private current: Automerge.Doc<NotebookDoc>) {}
+  constructor(
+    private current: Automerge.Doc<NotebookDoc>,
+    private readonly hooks: { refused?(peer: SyncPeer, problem: string): void } = {},
+  ) {}
 
   get doc(): Automerge.Doc<NotebookDoc> {
     return this.current;
@@ -58,17 +62,31 @@ export class RoomDocument {
     this.syncStates.delete(peer);
   }
 
-  /** Applies a sync message from a peer; throws PROTOCOL on a message Automerge rejects. */
+  /**
+   * Applies a sync message from a peer. Throws PROTOCOL on a message Automerge rejects, and on
+   * changes that would break the notebook schema (a deleted `cells` list, a cell without an id,
+   * a number where text belongs, ...): those are not taken, so no other client ever sees them.
+   */
   receiveSync(peer: SyncPeer, message: Uint8Array): void {
     const state = this.syncStates.get(peer);
     if (!state) return;
     const before = this.current;
     let next: Automerge.Doc<NotebookDoc>;
     let nextState: Automerge.SyncState;
+    let patches: Automerge.Patch[] = [];
     try {
-      [next, nextState] = Automerge.receiveSyncMessage(this.current, state, message);
+      [next, nextState] = Automerge.receiveSyncMessage(this.current, state, message, {
+        patchCallback: (p) => void (patches = patches.length === 0 ? p : patches.concat(p)),
+      });
     } catch (error) {
       throw new RuntimedError("PROTOCOL", `Rejected Automerge sync message: ${(error as Error).message}`);
+    }
+    if (patches.length > 0) {
+      const problem = notebookProblem(next, cellsWithTouchedOutputs(patches));
+      if (problem !== undefined) {
+        this.hooks.refused?.(peer, problem);
+        throw new RuntimedError("PROTOCOL", `Refused a change that breaks the notebook: ${problem}`);
+      }
     }
     this.current = next;
     this.syncStates.set(peer, nextState);

@@ -1,22 +1,27 @@
 import type { JupyterMessage } from "../kernel/wire";
-import { findCellIndex, readAllNotebookMetadata, readCellAt, setCellOutputs, setExecutionCount } from "../notebook/cells";
-import { cellNotFound } from "../notebook/cells";
-import type { BlobStore } from "./blob-store";
-import { NotebookFile } from "./notebook-file";
+import { cellNotFound, findCellIndex, readAllNotebookMetadata, readCellAt, setCellOutputs, setExecutionCount } from "../notebook/cells";
+import { DEFAULT_MAX_OUTPUT_BYTES } from "../outputs/stream-output";
+import { encodeMessage } from "../protocol/codec";
 import { RuntimedError } from "../protocol/errors";
-import type { Broadcast, KernelStatus, ResponseData, RoomRequestBody, RoomSummary } from "../protocol/messages";
+import { FrameType, type Broadcast, type KernelStatus, type ResponseData, type RoomAction, type RoomRequestBody, type RoomSummary } from "../protocol/messages";
+import { encodeStreamAppend, type StreamAppend } from "../protocol/stream-append";
+import type { BlobStore } from "./blob-store";
+import { CommStore } from "./comm-store";
 import { Execution, type ExecutionHost } from "./execution";
 import { ExecutionQueue } from "./execution-queue";
 import type { KernelLaunchRequest, KernelProvider } from "./kernel-provider";
 import type { Logger } from "./logger";
-import { RoomDocument, type SyncPeer } from "./room-document";
-import type { RoomStore } from "./room-store";
-import { CommStore } from "./comm-store";
+import { NotebookFile } from "./notebook-file";
 import { RoomDisplays } from "./room-displays";
+import { RoomDocument, type SyncPeer } from "./room-document";
+import type { RoomKernel } from "./room-kernel";
+import type { RoomStore } from "./room-store";
+import { SpillingStreamStore } from "./stream-store";
 
 /** A client in a room, as the room sees it. */
 export interface RoomPeer extends SyncPeer {
-  sendBroadcast(message: Broadcast): void;
+  /** Sends one frame, already encoded (a broadcast is encoded once for every peer). */
+  sendFrame(type: FrameType, payload: Uint8Array): void;
 }
 
 export interface RoomOptions {
@@ -25,9 +30,13 @@ export interface RoomOptions {
   logger: Logger;
   blobs: BlobStore;
   saveDelayMs?: number;
+  /** Largest single stream output (default `RUNTIMED_MAX_OUTPUT_BYTES`, else 1 GiB). */
+  maxOutputBytes?: number;
 }
 
 const DEFAULT_KERNEL: Pick<KernelLaunchRequest, "kernelType" | "envSource"> = { kernelType: "python", envSource: "auto" };
+
+type Handlers = { [A in RoomAction]: (request: Extract<RoomRequestBody, { action: A }>) => Promise<ResponseData[A]> | ResponseData[A] };
 
 /**
  * A notebook room: one document shared by its peers, at most one kernel, and a FIFO queue of
@@ -36,9 +45,10 @@ const DEFAULT_KERNEL: Pick<KernelLaunchRequest, "kernelType" | "envSource"> = { 
 export class Room implements ExecutionHost {
   readonly document: RoomDocument;
   readonly blobs: BlobStore;
+  readonly maxOutputBytes: number;
   private readonly file: NotebookFile;
   private readonly peers = new Set<RoomPeer>();
-  private readonly kernel: RoomKernelType;
+  private readonly kernel: RoomKernel;
   private readonly comms = new CommStore();
   private readonly executions: ExecutionQueue;
   private readonly displays: RoomDisplays;
@@ -50,14 +60,17 @@ export class Room implements ExecutionHost {
   constructor(
     readonly notebookId: string,
     private readonly options: RoomOptions,
-    kernelFactory: (host: Room) => RoomKernelType,
+    kernelFactory: (host: Room) => RoomKernel,
   ) {
     this.blobs = options.blobs;
-    this.document = new RoomDocument(options.store.load(notebookId));
+    this.maxOutputBytes = options.maxOutputBytes ?? maxOutputBytesFromEnv();
+    this.document = new RoomDocument(options.store.load(notebookId), {
+      refused: (peer, problem) => this.refusedChange(peer as RoomPeer, problem),
+    });
     this.document.onChange(() => this.scheduleSave());
     this.file = new NotebookFile(this.document, options.blobs);
     this.kernel = kernelFactory(this);
-    this.displays = new RoomDisplays(this.document, options.blobs, (message) => this.broadcast(message));
+    this.displays = new RoomDisplays(this.document, options.blobs, (message) => this.broadcast(message), (message, fields) => this.warn(message, fields));
     this.executions = new ExecutionQueue({
       broadcast: (message) => this.broadcast(message),
       start: (execution) => this.startExecution(execution),
@@ -67,9 +80,7 @@ export class Room implements ExecutionHost {
         return true;
       },
       finished: (execution, failure) => {
-        if (failure) {
-          this.options.logger.warn("execution could not start", { notebook_id: this.notebookId, cell_id: execution.cellId, code: failure.code, error: failure.message });
-        }
+        if (failure) this.warn("execution could not start", { cell_id: execution.cellId, code: failure.code, error: failure.message });
         this.lastActive = Date.now();
         this.pendingInput = undefined;
       },
@@ -101,10 +112,12 @@ export class Room implements ExecutionHost {
     this.lastActive = Date.now();
     this.peers.add(peer);
     this.document.addPeer(peer);
-    // A late joiner gets the state it cannot find in the document: kernel, queue, widgets.
-    peer.sendBroadcast(this.kernelStatusEvent());
-    peer.sendBroadcast({ event: "queue_changed", ...this.executions.state() });
-    for (const message of this.comms.replay()) peer.sendBroadcast(message);
+    // A late joiner gets the state it cannot find in the document: kernel, queue, widgets, and
+    // the outputs of a cell running now as they are (the document has them only coalesced).
+    this.sendTo(peer, this.kernelStatusEvent());
+    this.sendTo(peer, { event: "queue_changed", ...this.executions.state() });
+    for (const message of this.comms.replay()) this.sendTo(peer, message);
+    this.executions.running?.restateTo(peer);
   }
 
   leave(peer: RoomPeer): void {
@@ -117,102 +130,115 @@ export class Room implements ExecutionHost {
     this.document.receiveSync(peer, message);
   }
 
-  broadcast(message: Broadcast): void {
+  /** Sends a broadcast to every client, encoded once; one client's failure reaches no other. */
+  broadcast(message: Broadcast, only?: unknown): void {
+    if (only !== undefined) return this.sendTo(only as RoomPeer, message);
     if (message.event === "execution_done") this.executions.remember(message);
-    for (const peer of this.peers) peer.sendBroadcast(message);
+    if (this.peers.size === 0) return;
+    this.sendEncoded(FrameType.Broadcast, encodeMessage(message));
+  }
+
+  broadcastStream(frame: Omit<StreamAppend, "appended"> & { appended: Uint8Array }, only?: unknown): void {
+    const payload = encodeStreamAppend(frame);
+    if (only !== undefined) this.sendFrameTo(only as RoomPeer, FrameType.StreamAppend, payload);
+    else this.sendEncoded(FrameType.StreamAppend, payload);
   }
 
   /** Serves one request of a client in this room. */
-  async handle(request: RoomRequestBody): Promise<ResponseData[keyof ResponseData]> {
-    switch (request.action) {
-      case "launch_kernel": {
-        if (request.notebook_path) this.notebookPath = request.notebook_path;
-        const { alreadyRunning } = await this.kernel.ensure(this.launchRequest(request.kernel_type, request.env_source));
-        return { kernel_type: this.kernel.kernelType ?? request.kernel_type, env_source: this.kernel.envSource ?? "", already_running: alreadyRunning };
-      }
-      case "execute_cell":
-        return this.enqueue(request.cell_id, request.execution_id, request.heads);
-      case "cancel_execution":
-        return { cancelled: await this.executions.cancel(request.execution_id) };
-      case "clear_outputs": {
-        await this.document.awaitHeads(request.heads);
-        const index = findCellIndex(this.document.doc, request.cell_id);
-        if (index < 0) throw cellNotFound(request.cell_id, this.notebookId);
-        this.forgetDisplays(request.cell_id);
-        this.document.change(`clear ${request.cell_id}`, (draft) => {
-          setCellOutputs(draft, index, []);
-          setExecutionCount(draft, index, null);
-        });
-        this.broadcast({ event: "clear_outputs", execution_id: null, cell_id: request.cell_id });
-        return {};
-      }
-      case "interrupt":
-        if (!(await this.executions.interruptRunning())) await this.kernel.interrupt(); // no kernel: KERNEL_NOT_RUNNING
-        return {};
-      case "restart_kernel": {
-        this.executions.abandon("KERNEL_DIED", "The kernel was restarted before this cell finished");
-        await this.kernel.restart(this.launchRequest(DEFAULT_KERNEL.kernelType, DEFAULT_KERNEL.envSource));
-        this.executions.resume();
-        return { kernel_type: this.kernel.kernelType ?? "", env_source: this.kernel.envSource ?? "" };
-      }
-      case "shutdown_kernel": {
-        this.executions.abandon("KERNEL_DIED", "The kernel was shut down before this cell finished");
-        return { was_running: await this.kernel.shutdown() };
-      }
-      case "get_kernel_info": {
-        const kernel = this.kernel.kernel;
-        const info = kernel?.kernelInfo as { language_info?: Record<string, unknown> } | undefined;
-        return {
-          status: this.kernel.kernelStatus,
-          kernel_type: this.kernel.kernelType,
-          env_source: this.kernel.envSource,
-          pid: kernel?.pid ?? null,
-          language_info: info?.language_info ?? null,
-        };
-      }
-      case "get_queue_state":
-        return this.executions.state();
-      case "execution_status":
-        return this.executions.status(request.execution_id);
-      case "await_heads":
-        await this.document.awaitHeads(request.heads);
-        return { heads: this.document.heads };
-      case "send_input": {
-        const kernel = this.requireKernel();
-        if (!this.pendingInput) throw new RuntimedError("BAD_REQUEST", "The kernel is not waiting for input");
-        kernel.sendInputReply(request.value, this.pendingInput);
-        this.pendingInput = undefined;
-        return {};
-      }
-      case "send_comm": {
-        const kernel = this.requireKernel();
-        this.comms.fromClient(request.msg_type, request.content);
-        kernel.send("shell", request.msg_type, request.content);
-        return {};
-      }
-      case "complete": {
-        const reply = await this.requireKernel().request("shell", "complete_request", { code: request.code, cursor_pos: request.cursor_pos });
-        const c = reply.content as { matches?: string[]; cursor_start?: number; cursor_end?: number; metadata?: Record<string, unknown> };
-        return { matches: c.matches ?? [], cursor_start: c.cursor_start ?? request.cursor_pos, cursor_end: c.cursor_end ?? request.cursor_pos, metadata: c.metadata ?? {} };
-      }
-      case "history": {
-        const content = request.pattern
-          ? { hist_access_type: "search", pattern: request.pattern, n: request.n ?? 100, unique: true, output: false, raw: true }
-          : { hist_access_type: "tail", n: request.n ?? 100, output: false, raw: true };
-        const reply = await this.requireKernel().request("shell", "history_request", content);
-        return { history: (reply.content.history as [number, number, string][] | undefined) ?? [] };
-      }
-      case "room_info":
-        return { notebook_id: this.notebookId, clients: this.peers.size, path: this.file.linkedPath };
-      case "open_notebook":
-        // Reload a file changed on disk only when no one else is working in the room.
-        return this.file.open(request.path, { reloadIfChanged: this.peers.size <= 1 });
-      case "save_notebook":
-        return this.file.save(request.path);
-    }
+  handle(request: RoomRequestBody): Promise<ResponseData[RoomAction]> {
+    const handler = this.handlers[request.action] as (request: RoomRequestBody) => Promise<ResponseData[RoomAction]> | ResponseData[RoomAction];
+    return Promise.resolve().then(() => handler(request));
   }
 
+  private readonly handlers: Handlers = {
+    launch_kernel: async (request) => {
+      if (request.notebook_path) this.notebookPath = request.notebook_path;
+      const { alreadyRunning } = await this.kernel.ensure(this.launchRequest(request.kernel_type, request.env_source));
+      return { kernel_type: this.kernel.kernelType ?? request.kernel_type, env_source: this.kernel.envSource ?? "", already_running: alreadyRunning };
+    },
+    execute_cell: (request) => this.enqueue(request.cell_id, request.execution_id, request.heads),
+    cancel_execution: async (request) => ({ cancelled: await this.executions.cancel(request.execution_id) }),
+    execution_status: (request) => this.executions.status(request.execution_id),
+    clear_outputs: async (request) => {
+      await this.document.awaitHeads(request.heads);
+      const index = findCellIndex(this.document.doc, request.cell_id);
+      if (index < 0) throw cellNotFound(request.cell_id, this.notebookId);
+      this.forgetDisplays(request.cell_id);
+      this.document.change(`clear ${request.cell_id}`, (draft) => {
+        setCellOutputs(draft, index, []);
+        setExecutionCount(draft, index, null);
+      });
+      this.broadcast({ event: "clear_outputs", execution_id: null, cell_id: request.cell_id });
+      return {};
+    },
+    interrupt: async () => {
+      if (!(await this.executions.interruptRunning())) await this.kernel.interrupt(); // no kernel: KERNEL_NOT_RUNNING
+      return {};
+    },
+    restart_kernel: async () => {
+      this.executions.abandon("KERNEL_DIED", "The kernel was restarted before this cell finished");
+      this.dropComms();
+      await this.kernel.restart(this.launchRequest(DEFAULT_KERNEL.kernelType, DEFAULT_KERNEL.envSource));
+      this.executions.resume();
+      return { kernel_type: this.kernel.kernelType ?? "", env_source: this.kernel.envSource ?? "" };
+    },
+    shutdown_kernel: async () => {
+      this.executions.abandon("KERNEL_DIED", "The kernel was shut down before this cell finished");
+      this.dropComms();
+      return { was_running: await this.kernel.shutdown() };
+    },
+    get_kernel_info: () => {
+      const kernel = this.kernel.kernel;
+      const info = kernel?.kernelInfo as { language_info?: Record<string, unknown> } | undefined;
+      return {
+        status: this.kernel.kernelStatus,
+        kernel_type: this.kernel.kernelType,
+        env_source: this.kernel.envSource,
+        pid: kernel?.pid ?? null,
+        language_info: info?.language_info ?? null,
+      };
+    },
+    get_queue_state: () => this.executions.state(),
+    await_heads: async (request) => {
+      await this.document.awaitHeads(request.heads);
+      return { heads: this.document.heads };
+    },
+    send_input: (request) => {
+      const kernel = this.requireKernel();
+      if (!this.pendingInput) throw new RuntimedError("BAD_REQUEST", "The kernel is not waiting for input");
+      kernel.sendInputReply(request.value, this.pendingInput);
+      this.pendingInput = undefined;
+      return {};
+    },
+    send_comm: (request) => {
+      const kernel = this.requireKernel();
+      this.comms.fromClient(request.msg_type, request.content);
+      kernel.send("shell", request.msg_type, request.content);
+      return {};
+    },
+    complete: async (request) => {
+      const reply = await this.requireKernel().request("shell", "complete_request", { code: request.code, cursor_pos: request.cursor_pos });
+      const c = reply.content as { matches?: string[]; cursor_start?: number; cursor_end?: number; metadata?: Record<string, unknown> };
+      return { matches: c.matches ?? [], cursor_start: c.cursor_start ?? request.cursor_pos, cursor_end: c.cursor_end ?? request.cursor_pos, metadata: c.metadata ?? {} };
+    },
+    history: async (request) => {
+      const content = request.pattern
+        ? { hist_access_type: "search", pattern: request.pattern, n: request.n ?? 100, unique: true, output: false, raw: true }
+        : { hist_access_type: "tail", n: request.n ?? 100, output: false, raw: true };
+      const reply = await this.requireKernel().request("shell", "history_request", content);
+      return { history: (reply.content.history as [number, number, string][] | undefined) ?? [] };
+    },
+    room_info: () => ({ notebook_id: this.notebookId, clients: this.peers.size, path: this.file.linkedPath }),
+    // Reload a file changed on disk only when no one else is working in the room.
+    open_notebook: (request) => this.file.open(request.path, { reloadIfChanged: this.peers.size <= 1 }),
+    save_notebook: (request) => this.file.save(request.path),
+  };
+
   // -- ExecutionHost ---------------------------------------------------------------------------
+
+  createStreamStore(): SpillingStreamStore {
+    return new SpillingStreamStore(this.blobs);
+  }
 
   noteDisplay(displayId: string, cellId: string, index: number): void {
     this.displays.note(displayId, cellId, index);
@@ -224,6 +250,10 @@ export class Room implements ExecutionHost {
 
   updateDisplayElsewhere(displayId: string, content: Record<string, unknown>, exceptCellId: string): void {
     this.displays.update(displayId, content, exceptCellId, this.executions.running);
+  }
+
+  warn(message: string, fields: Record<string, unknown>): void {
+    this.options.logger.warn(message, { notebook_id: this.notebookId, ...fields });
   }
 
   // -- kernel events (RoomKernelHost) -----------------------------------------------------------
@@ -256,7 +286,13 @@ export class Room implements ExecutionHost {
 
   died(message: string): void {
     this.broadcast({ event: "kernel_error", message });
+    this.dropComms();
     this.executions.abandon("KERNEL_DIED", message);
+  }
+
+  /** Tells every client the daemon is stopping on purpose: they should not bring it back. */
+  announceStop(message: string): void {
+    this.broadcast({ event: "daemon_stopping", message });
   }
 
   /** Shuts the kernel down, ends executions, saves the document. */
@@ -272,6 +308,32 @@ export class Room implements ExecutionHost {
   }
 
   // -- internals -------------------------------------------------------------------------------
+
+  private sendEncoded(type: FrameType, payload: Uint8Array): void {
+    for (const peer of this.peers) this.sendFrameTo(peer, type, payload);
+  }
+
+  private sendFrameTo(peer: RoomPeer, type: FrameType, payload: Uint8Array): void {
+    try {
+      peer.sendFrame(type, payload);
+    } catch (error) {
+      this.warn("could not send to a client", { peer: peer.peerId, error: (error as Error).message });
+    }
+  }
+
+  private sendTo(peer: RoomPeer, message: Broadcast): void {
+    this.sendFrameTo(peer, FrameType.Broadcast, encodeMessage(message));
+  }
+
+  /** A peer's sync message would have broken the document: it was not taken, and the peer goes. */
+  private refusedChange(peer: RoomPeer, problem: string): void {
+    this.options.logger.warn("refused a document change that breaks the notebook schema", { notebook_id: this.notebookId, peer: peer.peerId, problem });
+  }
+
+  /** The kernel's comms (widgets) are gone with it: clients are told each one closed. */
+  private dropComms(): void {
+    for (const commId of this.comms.clear()) this.broadcast({ event: "comm", msg_type: "comm_close", content: { comm_id: commId, data: {} } });
+  }
 
   private launchRequest(kernelType: string, envSource: string): KernelLaunchRequest {
     return {
@@ -291,12 +353,14 @@ export class Room implements ExecutionHost {
   }
 
   private async enqueue(cellId: string, executionId: string, heads: string[]): Promise<ResponseData["execute_cell"]> {
+    // A retried request (its connection dropped before the answer) finds its execution again.
+    const known = this.executions.position(executionId);
+    if (known !== undefined) return { execution_id: executionId, position: known };
     await this.document.awaitHeads(heads);
     const index = findCellIndex(this.document.doc, cellId);
     if (index < 0) throw cellNotFound(cellId, this.notebookId);
     const cellType = readCellAt(this.document.doc, index).cellType;
     if (cellType !== "code") throw new RuntimedError("BAD_REQUEST", `Cell ${cellId} is a ${cellType} cell; only code cells execute`);
-    if (this.executions.has(executionId)) throw new RuntimedError("BAD_REQUEST", `Execution ${executionId} is already queued`);
     const position = this.executions.add(new Execution({ execution_id: executionId, cell_id: cellId }, this));
     return { execution_id: executionId, position };
   }
@@ -304,9 +368,11 @@ export class Room implements ExecutionHost {
   /** Starts an execution the queue hands over: a kernel (started if need be), the cell's source now. */
   private async startExecution(execution: Execution): Promise<void> {
     const { kernel } = await this.kernel.ensure(this.launchRequest(DEFAULT_KERNEL.kernelType, DEFAULT_KERNEL.envSource));
+    // Cancelled (or timed out) while its kernel was starting: it never runs.
+    if (execution.isFinished) return;
     const index = findCellIndex(this.document.doc, execution.cellId);
     if (index < 0) execution.fail("CELL_NOT_FOUND", `Cell ${execution.cellId} was deleted before it ran`);
-    else if (!execution.isFinished) execution.start(kernel, readCellAt(this.document.doc, index).source);
+    else execution.start(kernel, readCellAt(this.document.doc, index).source);
   }
 
   private kernelStatusEvent(status: KernelStatus = this.kernel.kernelStatus): Broadcast {
@@ -331,4 +397,8 @@ export class Room implements ExecutionHost {
   }
 }
 
-type RoomKernelType = import("./room-kernel").RoomKernel;
+/** `RUNTIMED_MAX_OUTPUT_BYTES` when it is a positive integer, else 1 GiB. */
+function maxOutputBytesFromEnv(): number {
+  const value = Number(process.env.RUNTIMED_MAX_OUTPUT_BYTES);
+  return Number.isSafeInteger(value) && value > 0 ? value : DEFAULT_MAX_OUTPUT_BYTES;
+}

@@ -1,17 +1,28 @@
 import type * as nbformat from "@jupyterlab/nbformat";
-import { StreamTerminal } from "./stream-terminal";
+import { StreamOutput, type StreamStore } from "./stream-output";
 
 /**
  * One change to a cell's output list, as a UI applies it: after `set`, the output at `index`
- * is `output` (the index is at most the current length, so a `set` may append); after
- * `cleared`, the list is empty.
+ * is `output` (the index is at most the current length, so a `set` may append); after `stream`,
+ * the stream output at `index` has grown or changed (read its delta); after `cleared`, the list
+ * is empty.
  */
-export type OutputChange = { type: "set"; index: number; output: nbformat.IOutput } | { type: "cleared" };
+export type OutputChange =
+  | { type: "set"; index: number; output: nbformat.IOutput }
+  | { type: "stream"; index: number; stream: StreamOutput }
+  | { type: "cleared" };
+
+/** An entry of a cell's output list: a finished nbformat output, or a stream that may still grow. */
+export type OutputEntry = nbformat.IOutput | StreamOutput;
 
 /** Options of {@link CellOutputs}. */
 export interface CellOutputsOptions {
   /** Called when an output with a `transient.display_id` is added, with its index. */
   onDisplayIdAdded?(displayId: string, index: number): void;
+  /** Where each new stream output keeps its finished lines (default: memory). */
+  createStreamStore?(): StreamStore;
+  /** Largest stream output; beyond it the output ends with a notice (default 1 GiB). */
+  maxStreamBytes?: number;
 }
 
 /**
@@ -36,10 +47,10 @@ export interface CellOutputsOptions {
  * Messages are applied in the order `apply` is called, whether or not callers await.
  */
 export class CellOutputs {
-  private readonly list: nbformat.IOutput[] = [];
+  private readonly list: OutputEntry[] = [];
   private readonly indexesByDisplayId = new Map<string, number[]>();
-  /** Terminal of the last output, while it is a stream. */
-  private stream: { name: nbformat.StreamType; terminal: StreamTerminal } | undefined;
+  /** The last output, while it is a stream that can still grow. */
+  private stream: StreamOutput | undefined;
   private clearBeforeNextOutput = false;
   private queue: Promise<unknown> = Promise.resolve();
   private queued = 0;
@@ -47,9 +58,14 @@ export class CellOutputs {
 
   constructor(private readonly options: CellOutputsOptions = {}) {}
 
-  /** The current outputs, plain nbformat (strings, never multiline arrays). */
-  get outputs(): readonly nbformat.IOutput[] {
+  /** The current outputs, streams still growing among them. */
+  get entries(): readonly OutputEntry[] {
     return this.list;
+  }
+
+  /** The current outputs as plain nbformat (strings, never multiline arrays); reads streams back in full. */
+  get outputs(): nbformat.IOutput[] {
+    return this.list.map((entry) => (entry instanceof StreamOutput ? entry.toOutput() : entry));
   }
 
   /** Applies one iopub message; resolves with the changes it made (none for other types). */
@@ -70,7 +86,8 @@ export class CellOutputs {
     const changes: OutputChange[] = [];
     for (const index of this.indexesByDisplayId.get(displayId) ?? []) {
       const current = this.list[index];
-      if (!current || (current.output_type !== "display_data" && current.output_type !== "execute_result")) continue;
+      if (!current || current instanceof StreamOutput) continue;
+      if (current.output_type !== "display_data" && current.output_type !== "execute_result") continue;
       const output = { ...current, data: data as nbformat.IMimeBundle, metadata: metadata as nbformat.OutputMetadata };
       this.list[index] = output;
       changes.push({ type: "set", index, output });
@@ -78,10 +95,10 @@ export class CellOutputs {
     return changes;
   }
 
-  /** Frees the stream terminal; later messages are ignored. */
+  /** Ends the last stream's terminal; later messages are ignored. The outputs stay. */
   dispose(): void {
     this.disposed = true;
-    this.stream?.terminal.dispose();
+    this.stream?.close();
     this.stream = undefined;
   }
 
@@ -119,29 +136,25 @@ export class CellOutputs {
     const { name, text } = content;
     if ((name !== "stdout" && name !== "stderr") || typeof text !== "string") return [];
     const changes = this.clearIfWaiting();
-    const last = this.list.length - 1;
-    let index: number;
-    let terminal: StreamTerminal;
-    if (this.stream && this.stream.name === name && last >= 0) {
-      index = last;
-      terminal = this.stream.terminal;
-    } else {
-      this.stream?.terminal.dispose();
-      terminal = new StreamTerminal();
-      this.stream = { name, terminal };
-      index = this.list.length;
+    let stream = this.stream;
+    let index = this.list.length - 1;
+    if (!stream || stream.name !== name || this.list[index] !== stream) {
+      stream?.close();
+      stream = new StreamOutput(name, { store: this.options.createStreamStore?.(), maxBytes: this.options.maxStreamBytes });
+      this.stream = stream;
+      // The slot is taken now, so outputs added while the terminal works come after it.
+      index = this.list.push(stream) - 1;
     }
-    const set = (streamText: string): OutputChange[] => {
-      const output: nbformat.IStream = { output_type: "stream", name, text: streamText };
-      this.list[index] = output;
-      changes.push({ type: "set", index, output });
+    const changed: OutputChange = { type: "stream", index, stream };
+    const pending = stream.write(text);
+    if (pending === undefined) {
+      changes.push(changed);
       return changes;
-    };
-    const appended = terminal.tryAppend(text);
-    if (appended !== undefined) return set(appended);
-    // Reserve the slot now so outputs added while the terminal works come after it.
-    if (index === this.list.length) this.list.push({ output_type: "stream", name, text: terminal.text });
-    return terminal.write(text).then(set);
+    }
+    return pending.then(() => {
+      changes.push(changed);
+      return changes;
+    });
   }
 
   private applyDisplay(outputType: "display_data" | "execute_result", content: Record<string, unknown>): OutputChange[] {
@@ -188,7 +201,7 @@ export class CellOutputs {
   /** Appends a non-stream output; the stream before it can no longer grow. */
   private add(output: nbformat.IOutput): OutputChange[] {
     const changes = this.clearIfWaiting();
-    this.stream?.terminal.dispose();
+    this.stream?.close();
     this.stream = undefined;
     const index = this.list.length;
     this.list.push(output);
@@ -203,7 +216,7 @@ export class CellOutputs {
   }
 
   private clear(): OutputChange[] {
-    this.stream?.terminal.dispose();
+    for (const entry of this.list) if (entry instanceof StreamOutput) entry.discard();
     this.stream = undefined;
     this.list.length = 0;
     this.indexesByDisplayId.clear();

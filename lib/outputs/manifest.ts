@@ -72,7 +72,7 @@ export function toManifest(output: nbformat.IOutput, blobs?: BlobSink): OutputMa
       return {
         output_type: "stream",
         name: stream.name,
-        text: toRef(joinMultiline(stream.text), "text/plain", false, blobs),
+        text: textRef(joinMultiline(stream.text), "text/plain", false, blobs),
       };
     }
     case "display_data": {
@@ -98,7 +98,7 @@ export function toManifest(output: nbformat.IOutput, blobs?: BlobSink): OutputMa
         output_type: "error",
         ename: error.ename,
         evalue: error.evalue,
-        traceback: toRef(JSON.stringify(error.traceback), JSON_MEDIA_TYPE, true, blobs),
+        traceback: textRef(JSON.stringify(error.traceback), JSON_MEDIA_TYPE, true, blobs),
       };
     }
     default:
@@ -164,7 +164,8 @@ export function decodeManifest(encoded: string): OutputManifest {
   return value as OutputManifest;
 }
 
-function toRef(text: string, mediaType: string, json: boolean, blobs: BlobSink | undefined): ContentRef {
+/** A text payload as a content reference: inline below 8 KiB (or without `blobs`), else a blob. */
+export function textRef(text: string, mediaType: string, json: boolean, blobs: BlobSink | undefined): ContentRef {
   const marker = json ? { json: true as const } : {};
   // A UTF-16 unit is 1-3 UTF-8 bytes, so short strings are inline without encoding them.
   if (!blobs || text.length * 3 < BLOB_THRESHOLD_BYTES) return { inline: text, ...marker };
@@ -173,13 +174,19 @@ function toRef(text: string, mediaType: string, json: boolean, blobs: BlobSink |
   return { blob: blobs.put(bytes, mediaType), size: bytes.byteLength, ...marker };
 }
 
+/** Like {@link textRef} for text already encoded as UTF-8 (not JSON). */
+export function utf8Ref(bytes: Uint8Array, mediaType: string, blobs: BlobSink | undefined): ContentRef {
+  if (!blobs || bytes.byteLength < BLOB_THRESHOLD_BYTES) return { inline: utf8Decoder.decode(bytes) };
+  return { blob: blobs.put(bytes, mediaType), size: bytes.byteLength };
+}
+
 function toRefs(data: nbformat.IMimeBundle, blobs: BlobSink | undefined): Record<string, ContentRef> {
   const refs: Record<string, ContentRef> = {};
   for (const [mimeType, value] of Object.entries(data ?? {})) {
     if (value === undefined) continue;
-    if (typeof value === "string") refs[mimeType] = toRef(value, mimeType, false, blobs);
-    else if (!isJsonMimeType(mimeType) && isStringArray(value)) refs[mimeType] = toRef(value.join(""), mimeType, false, blobs);
-    else refs[mimeType] = toRef(JSON.stringify(value), mimeType, true, blobs);
+    if (typeof value === "string") refs[mimeType] = textRef(value, mimeType, false, blobs);
+    else if (!isJsonMimeType(mimeType) && isStringArray(value)) refs[mimeType] = textRef(value.join(""), mimeType, false, blobs);
+    else refs[mimeType] = textRef(JSON.stringify(value), mimeType, true, blobs);
   }
   return refs;
 }

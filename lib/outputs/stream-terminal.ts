@@ -51,7 +51,7 @@ const SGR = /\x1b\[([\d;:]*)m/g;
  *   tabs expanded to spaces (to the next multiple of 8), as a terminal shows them.
  */
 export class StreamTerminal {
-  /** Completed text; ends with `\n` or is empty. */
+  /** Completed text (kept only without an `onCompleted` sink); ends with `\n` or is empty. */
   private completed = "";
   /** The unfinished last line while the terminal is idle (appended by the fast path). */
   private openLine = "";
@@ -72,9 +72,20 @@ export class StreamTerminal {
   private queued = 0;
   private disposed = false;
 
-  /** The full current text of the stream. */
+  /**
+   * With `onCompleted`, completed lines are handed to it as they complete and not kept: a stream
+   * of any size costs the terminal only its unfinished lines.
+   */
+  constructor(private readonly options: { onCompleted?(text: string): void } = {}) {}
+
+  /** The full current text of the stream (without an `onCompleted` sink: the unfinished lines only). */
   get text(): string {
-    return this.completed + (this.idle ? this.openLine : this.tail);
+    return this.completed + this.unfinished;
+  }
+
+  /** The unfinished last line(s): what a `\r`, `\b` or cursor move may still rewrite. */
+  get unfinished(): string {
+    return this.idle ? this.openLine : this.tail;
   }
 
   /** Applies one chunk of the stream and resolves with the full text after it. */
@@ -115,9 +126,14 @@ export class StreamTerminal {
     if (lastNewline === -1) {
       this.openLine += chunk;
     } else {
-      this.completed += this.openLine + chunk.slice(0, lastNewline + 1);
+      this.complete(this.openLine + chunk.slice(0, lastNewline + 1));
       this.openLine = chunk.slice(lastNewline + 1);
     }
+  }
+
+  private complete(text: string): void {
+    if (this.options.onCompleted) this.options.onCompleted(text);
+    else this.completed += text;
   }
 
   /** Frees the terminal. Later writes are ignored and resolve with the last text. */
@@ -184,7 +200,7 @@ export class StreamTerminal {
     // A `\r` on a wrapped row returns to that row: its logical line is not complete.
     if (renderer.logicalLineStart(cursorRow) !== cursorRow) return;
     if (this.hasContentBelow(cursorRow)) return;
-    this.completed += renderer.renderRows(this.liveRow, cursorRow - 1) + "\n";
+    this.complete(renderer.renderRows(this.liveRow, cursorRow - 1) + "\n");
     this.liveRow = cursorRow;
     if (this.liveRow >= CLEAR_AFTER_ROWS) {
       // Keeps only the cursor row (nothing is below it), with the cursor and pen as they are.

@@ -5,3 +5,4 @@ export * from "./messages";
 export * from "./paths";
 export * from "./version";
 export * from "./framed-socket";
+export * from "./stream-append";

@@ -3,12 +3,16 @@
  * broadcasts. Values arrive as `unknown` and leave the decoders at the bottom as these unions.
  */
 import { RuntimedError, type RuntimedErrorCode } from "./errors";
+import type { StreamAppend } from "./stream-append";
 
-/** Version of this protocol; a client and daemon must agree on it. */
-export const PROTOCOL_VERSION = 1;
+/** Version of this protocol; a client and daemon must agree on it. 2: stream-append frames. */
+export const PROTOCOL_VERSION = 2;
 
-/** Type byte that starts every frame after the handshake. */
-export const FrameType = { Sync: 0x00, Request: 0x01, Response: 0x02, Broadcast: 0x03 } as const;
+/**
+ * Type byte that starts every frame after the handshake. StreamAppend (daemon -> client) carries
+ * what a stream output gained, its text outside msgpack (see stream-append.ts).
+ */
+export const FrameType = { Sync: 0x00, Request: 0x01, Response: 0x02, Broadcast: 0x03, StreamAppend: 0x04 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
 // ---------------------------------------------------------------------------------------------
@@ -189,7 +193,11 @@ export type Broadcast =
   | { event: "kernel_error"; message: string }
   | { event: "input_request"; execution_id: string | null; prompt: string; password: boolean }
   | { event: "comm"; msg_type: string; content: Record<string, unknown> }
-  | { event: "env_progress"; phase: string; package: string | null; fraction: number | null; message: string | null };
+  | { event: "env_progress"; phase: string; package: string | null; fraction: number | null; message: string | null }
+  /** The daemon is stopping on purpose (`runtimed daemon stop`): do not reconnect or restart it. */
+  | { event: "daemon_stopping"; message: string }
+  /** A stream-append frame, as clients decode it (it never travels as msgpack). */
+  | ({ event: "stream_append"; appended_bytes: number } & StreamAppend);
 
 export type BroadcastEvent = Broadcast["event"];
 
@@ -346,6 +354,7 @@ const broadcastEvents = new Set<string>([
   "input_request",
   "comm",
   "env_progress",
+  "daemon_stopping",
 ]);
 
 /** Checks a broadcast from the daemon (by its tag; the daemon is the trusted side). */

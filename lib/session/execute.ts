@@ -31,7 +31,7 @@ const DEFAULT_TIMEOUT_SECS = 60;
 export function executionObservable(context: ExecutionContext, cellId: string, options: ExecutionObservableOptions): Observable<ExecutionEvent> {
   return new Observable<ExecutionEvent>((subscriber) => {
     const executionId = randomUUID();
-    const tracker = new ExecutionTracker(cellId, executionId);
+    const tracker = new ExecutionTracker(cellId, executionId, () => context.documentOutputs(cellId));
     let finished = false;
     const cancel = () => void context.request({ action: "cancel_execution", execution_id: executionId }).catch(() => undefined);
 
@@ -77,7 +77,7 @@ export function executionObservable(context: ExecutionContext, cellId: string, o
     // daemon restarted and lost it (with its kernel). Ask; another drop asks again.
     const resumed = context.reconnected$.subscribe(() => {
       if (!accepted || finished) return; // not yet the daemon's: its request fails or is answered
-      tracker.missedEvents(() => context.documentOutputs(cellId));
+      tracker.missedEvents();
       context
         .request({ action: "execution_status", execution_id: executionId })
         .then((status) => {

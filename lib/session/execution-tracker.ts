@@ -1,7 +1,6 @@
 import type * as nbformat from "@jupyterlab/nbformat";
 import { RuntimedError } from "../protocol/errors";
-import type { RoomEvent } from "./types";
-import type { ExecutionEvent, ExecutionResult, Output } from "./types";
+import type { ExecutionEvent, ExecutionResult, Output, RoomEvent } from "./types";
 
 /**
  * Follows one execution through the room's events: keeps its outputs as they merge and turns
@@ -10,12 +9,14 @@ import type { ExecutionEvent, ExecutionResult, Output } from "./types";
 export class ExecutionTracker {
   private outputs: Output[] = [];
   private executionCount: number | null = null;
-  /** Set once events were missed (a dropped connection): the document then has the outputs. */
-  private documentOutputs: (() => Output[]) | undefined;
+  /** Set once events were missed (a dropped connection, a gap in a stream): the result then takes the document's outputs. */
+  private missed = false;
 
   constructor(
     readonly cellId: string,
     readonly executionId: string,
+    /** The cell's outputs as the document has them (the daemon writes them there before it says an execution is done). */
+    private readonly documentOutputs: () => Output[] = () => [],
   ) {}
 
   /** The execution events this room event means (none when it is not about this execution). */
@@ -28,10 +29,14 @@ export class ExecutionTracker {
         if (event.executionId !== this.executionId) return [];
         this.executionCount = event.executionCount;
         return [{ type: "started", ...base, executionCount: event.executionCount }];
-      case "output":
+      case "output": {
         if (event.executionId !== this.executionId) return [];
+        if (event.incomplete) this.missed = true;
         this.outputs[event.index] = event.output;
-        return [{ type: "output", ...base, index: event.index, output: event.output }];
+        const output: ExecutionEvent = { type: "output", ...base, index: event.index, output: event.output };
+        if (event.delta) output.delta = event.delta;
+        return [output];
+      }
       case "display_update":
         if (event.cellId !== this.cellId || event.index >= this.outputs.length) return [];
         this.outputs[event.index] = event.output;
@@ -51,12 +56,9 @@ export class ExecutionTracker {
     }
   }
 
-  /**
-   * Notes that some of this execution's events were missed: its result takes the outputs the
-   * document has (the daemon writes them there before it says an execution is done).
-   */
-  missedEvents(documentOutputs: () => Output[]): void {
-    this.documentOutputs = documentOutputs;
+  /** Notes that some of this execution's events were missed: its result takes the outputs the document has. */
+  missedEvents(): void {
+    this.missed = true;
   }
 
   /** A request failure that happened before the daemon took the execution. */
@@ -65,7 +67,7 @@ export class ExecutionTracker {
   }
 
   private result(success: boolean, failure: { code: string; message: string } | null): ExecutionResult {
-    const outputs = this.documentOutputs?.() ?? this.outputs;
+    const outputs = this.missed ? this.documentOutputs() : this.outputs;
     const result = buildResult(this.cellId, this.executionId, success, this.executionCount, outputs);
     // Failures outside the kernel's code (cancelled while queued, kernel gone) have no error output.
     if (!success && result.error === null && failure) result.error = { ename: failure.code, evalue: failure.message, traceback: [] };

@@ -1,10 +1,12 @@
-import { Observable, distinctUntilChanged } from "rxjs";
+import { Observable } from "rxjs";
 import type { DocumentPatch, Output, RoomEvent } from "./types";
 
 /** Where one cell's outputs come from: the document, and the room's live broadcasts. */
 export interface OutputSources {
   patches$: Observable<DocumentPatch>;
   events$: Observable<RoomEvent>;
+  /** The cell's output manifests as the document holds them now (cheap to compare). */
+  documentManifests(): readonly string[];
   /** The cell's outputs as the document holds them now. */
   fromDocument(): Output[];
 }
@@ -12,25 +14,56 @@ export interface OutputSources {
 /**
  * The outputs of one cell, live. While the cell runs they come from the room's broadcasts (which
  * arrive before the daemon's coalesced document writes); otherwise from the document. Emits
- * only when the list changes; completes when the document stream does (the session closed).
+ * when the list changes (a change to another cell does not re-emit it); completes when the
+ * document stream does (the session closed).
  */
 export function liveOutputs(cellId: string, sources: OutputSources): Observable<Output[]> {
   return new Observable<Output[]>((subscriber) => {
     let live: Output[] | null = null;
-    const emit = () => subscriber.next(live ? live.filter((output) => output !== undefined) : sources.fromDocument());
-    emit();
+    let shownManifests: readonly string[] | undefined;
+    const emitLive = () => subscriber.next(live!.filter((output) => output !== undefined));
+    const emitDocument = () => {
+      const manifests = sources.documentManifests();
+      if (shownManifests && sameStrings(shownManifests, manifests)) return;
+      shownManifests = manifests;
+      subscriber.next(sources.fromDocument());
+    };
+    const goLive = () => {
+      live = [];
+      shownManifests = undefined;
+    };
+    emitDocument();
     const subscriptions = [
-      sources.patches$.subscribe({ next: () => live === null && emit(), complete: () => subscriber.complete() }),
+      sources.patches$.subscribe({ next: () => live === null && emitDocument(), complete: () => subscriber.complete() }),
       sources.events$.subscribe((event) => {
         if (!("cellId" in event) || event.cellId !== cellId) return;
-        if (event.type === "execution_started") live = [];
-        else if ((event.type === "output" || event.type === "display_update") && live) live[event.index] = event.output;
-        else if (event.type === "clear_outputs") live = live ? [] : null;
-        else if (event.type === "execution_done") live = null;
-        else return;
-        emit();
+        switch (event.type) {
+          case "execution_started":
+            goLive();
+            return emitLive();
+          case "output":
+            // A client that joins mid-cell gets its outputs restated without a start event.
+            if (!live) goLive();
+            live![event.index] = event.output;
+            return emitLive();
+          case "display_update":
+            if (!live) return;
+            live[event.index] = event.output;
+            return emitLive();
+          case "clear_outputs":
+            if (!live) return emitDocument();
+            goLive();
+            return emitLive();
+          case "execution_done":
+            live = null;
+            return emitDocument();
+        }
       }),
     ];
     return () => subscriptions.forEach((subscription) => subscription.unsubscribe());
-  }).pipe(distinctUntilChanged((a, b) => JSON.stringify(a) === JSON.stringify(b)));
+  });
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
 }

@@ -1,8 +1,12 @@
 import type { Broadcast } from "../protocol/messages";
+import type { LiveStreams } from "./live-streams";
 import { toQueueEntry, type Output, type RoomEvent } from "./types";
 
-/** A wire broadcast in TypeScript's casing, with its output decoded by `decodeOutput`. */
-export function toRoomEvent(message: Broadcast, decodeOutput: (encoded: string) => Output): RoomEvent {
+/**
+ * A wire broadcast in TypeScript's casing, with its output decoded by `decodeOutput`; a
+ * stream-append becomes the `output` event of the stream it grows (kept by `streams`).
+ */
+export function toRoomEvent(message: Broadcast, decodeOutput: (encoded: string) => Output, streams: LiveStreams): RoomEvent {
   switch (message.event) {
     case "kernel_status":
       return { type: "kernel_status", status: message.status, kernelType: message.kernel_type, envSource: message.env_source };
@@ -41,5 +45,9 @@ export function toRoomEvent(message: Broadcast, decodeOutput: (encoded: string) 
       return { type: "comm", msgType: message.msg_type, content: message.content };
     case "env_progress":
       return { type: "env_progress", phase: message.phase, package: message.package, fraction: message.fraction, message: message.message };
+    case "stream_append":
+      return streams.apply(message);
+    case "daemon_stopping":
+      return { type: "daemon_stopping", message: message.message };
   }
 }

@@ -1,4 +1,4 @@
-import { BehaviorSubject, Subject, distinctUntilChanged, type Observable, type Subscription } from "rxjs";
+import { BehaviorSubject, Subject, distinctUntilChanged, filter, firstValueFrom, type Observable, type Subscription } from "rxjs";
 import { RuntimedError } from "../protocol/errors";
 import { PROTOCOL_VERSION, type Broadcast, type RequestBody, type ResponseData } from "../protocol/messages";
 import { connectToDaemon } from "../transport/connect";
@@ -27,6 +27,30 @@ export interface RoomLinkHost {
 }
 
 const INITIAL_SYNC_TIMEOUT_MS = 10_000;
+/** How long a request waits for a dropped connection to come back before it fails. */
+const RECONNECT_WAIT_MS = 30_000;
+
+/**
+ * Requests that may be sent again when the connection dropped before their answer: asking twice
+ * does no harm (an execution is known by its id, so the daemon queues it once).
+ */
+const RETRYABLE = new Set<RequestBody["action"]>([
+  "launch_kernel",
+  "execute_cell",
+  "cancel_execution",
+  "execution_status",
+  "clear_outputs",
+  "interrupt",
+  "shutdown_kernel",
+  "get_kernel_info",
+  "get_queue_state",
+  "await_heads",
+  "complete",
+  "history",
+  "room_info",
+  "open_notebook",
+  "save_notebook",
+]);
 
 /**
  * A session's link to its room on the daemon: connects (starting the daemon when allowed),
@@ -38,6 +62,8 @@ export class RoomLink {
   private connecting: Promise<void> | undefined;
   private subscriptions: Subscription[] = [];
   private closed = false;
+  /** The daemon said it is stopping on purpose: do not bring it back. */
+  private daemonStopping = false;
   private readonly stateSubject = new BehaviorSubject<ConnectionState>("disconnected");
   private readonly reconnectedSubject = new Subject<void>();
 
@@ -59,20 +85,58 @@ export class RoomLink {
     return this.connection?.isOpen ?? false;
   }
 
-  /** Connects and resolves after the first full sync. */
+  /** Connects (after a stop on purpose too: that starts a daemon again) and resolves after the first full sync. */
   connect(): Promise<void> {
     if (this.closed) return Promise.reject(new RuntimedError("CLOSED", "This session is closed"));
     if (this.connection?.isOpen) return Promise.resolve();
+    this.daemonStopping = false;
     this.connecting ??= this.open("connecting").finally(() => (this.connecting = undefined));
     return this.connecting;
   }
 
-  /** Sends a request, connecting first when needed. */
+  /**
+   * Sends a request, connecting first when needed. While the connection is being re-established
+   * (the daemon restarted, say) the request waits for it, up to 30 s; a request whose answer was
+   * lost with a dropped connection is sent again when that is harmless.
+   */
   async request<A extends RequestBody["action"]>(body: Extract<RequestBody, { action: A }>): Promise<ResponseData[A]> {
-    await this.connect();
-    const connection = this.connection;
-    if (!connection) throw new RuntimedError("NOT_CONNECTED", `Session ${this.options.notebookId} is not connected to the daemon`);
-    return connection.request(body);
+    const deadline = Date.now() + RECONNECT_WAIT_MS;
+    for (;;) {
+      const connection = await this.openConnection(deadline);
+      try {
+        return await connection.request(body);
+      } catch (error) {
+        const lost = !connection.isOpen && error instanceof RuntimedError && error.code === "DAEMON_UNAVAILABLE";
+        if (!lost || !RETRYABLE.has(body.action) || this.options.reconnect === false || Date.now() >= deadline) throw error;
+      }
+    }
+  }
+
+  /** The open connection: now, after the reconnect under way, or after connecting. */
+  private async openConnection(deadline: number): Promise<DaemonConnection> {
+    for (;;) {
+      if (this.closed) throw new RuntimedError("CLOSED", `Session ${this.options.notebookId} is closed`);
+      if (this.connection?.isOpen && this.state === "connected") return this.connection;
+      const state = this.state;
+      if (state === "stopped") {
+        throw new RuntimedError(
+          "DAEMON_UNAVAILABLE",
+          `The runtimed daemon was stopped on purpose; call connect() to start it again (notebook ${this.options.notebookId})`,
+        );
+      }
+      if (state === "reconnecting" || state === "connecting") await this.nextState(deadline);
+      else await this.connect();
+    }
+  }
+
+  /** Resolves when the connection state changes (or rejects at `deadline`). */
+  private nextState(deadline: number): Promise<void> {
+    const current = this.state;
+    return withTimeout(
+      firstValueFrom(this.stateSubject.pipe(filter((state) => state !== current))).then(() => undefined),
+      Math.max(0, deadline - Date.now()),
+      () => new RuntimedError("DAEMON_UNAVAILABLE", `The connection to the daemon did not come back within ${RECONNECT_WAIT_MS / 1000} s (notebook ${this.options.notebookId})`),
+    );
   }
 
   /** Waits (bounded) until the replica holds `heads`. */
@@ -103,7 +167,8 @@ export class RoomLink {
       { socketPath, cacheDir, autoStart },
       { channel: "notebook_sync", notebook_id: notebookId, protocol: PROTOCOL_VERSION },
     ).catch((error: unknown) => {
-      if (!this.closed) this.stateSubject.next("disconnected");
+      // A failed reconnect attempt stays "reconnecting": the loop tries again.
+      if (!this.closed && state === "connecting") this.stateSubject.next("disconnected");
       throw error;
     });
     if (this.closed) {
@@ -115,7 +180,10 @@ export class RoomLink {
     const replica = this.host.replica;
     this.subscriptions = [
       connection.sync$.subscribe((message) => replica.receive(message)),
-      connection.broadcasts$.subscribe((message) => this.host.broadcast(message)),
+      connection.broadcasts$.subscribe((message) => {
+        if (message.event === "daemon_stopping") this.daemonStopping = true;
+        this.host.broadcast(message);
+      }),
       connection.closed$.subscribe((error) => this.disconnected(connection, error)),
     ];
     this.host.opened(connection);
@@ -131,6 +199,11 @@ export class RoomLink {
     this.host.replica.detach();
     this.connection = undefined;
     if (this.closed || error === null) return;
+    if (this.daemonStopping) {
+      // Stopped on purpose (`runtimed daemon stop`): restarting it now would undo that.
+      this.stateSubject.next("stopped");
+      return;
+    }
     if (this.options.reconnect === false) {
       this.stateSubject.next("disconnected");
       return;
@@ -146,7 +219,7 @@ export class RoomLink {
         await this.connecting;
         return;
       } catch {
-        if (this.closed) return;
+        if (this.closed || this.state === "stopped") return;
         this.stateSubject.next("reconnecting");
         await new Promise((resolve) => setTimeout(resolve, delay).unref());
         delay = Math.min(delay * 2, 2000);

@@ -39,6 +39,7 @@ import { executeAll as executeInOrder, type ExecuteAllOptions } from "./pipeline
 import { toResult } from "./operators/to-result";
 import { liveOutputs } from "./live-outputs";
 import { OutputDecoder } from "./output-decoder";
+import { LiveStreams } from "./live-streams";
 import { toRoomEvent } from "./room-events";
 import type {
   EnvProgressEvent,
@@ -90,6 +91,7 @@ export class Session implements AsyncDisposable {
   readonly notebookId: string;
   private readonly replica = new DocumentReplica();
   private readonly outputs = new OutputDecoder();
+  private readonly streams = new LiveStreams();
   private readonly link: RoomLink;
   private closed = false;
 
@@ -129,8 +131,12 @@ export class Session implements AsyncDisposable {
       },
       {
         replica: this.replica,
-        broadcast: (message) => this.receiveBroadcast(toRoomEvent(message, (encoded) => this.outputs.decode(encoded))),
-        opened: (connection) => this.outputs.useBlobDir(connection.blobs.dir),
+        broadcast: (message) => this.receiveBroadcast(toRoomEvent(message, (encoded) => this.outputs.decode(encoded), this.streams)),
+        opened: (connection) => {
+          // The daemon restates the streams of a running cell to a new connection.
+          this.streams.clear();
+          this.outputs.useBlobDir(connection.blobs.dir);
+        },
       },
     );
     this.connection$ = this.link.state$;
@@ -363,6 +369,7 @@ export class Session implements AsyncDisposable {
     return liveOutputs(cellId, {
       patches$: this.replica.patches$,
       events$: this.eventsSubject.asObservable(),
+      documentManifests: () => readCell(this.replica.doc, cellId)?.outputs ?? [],
       fromDocument: () => this.documentOutputs(cellId),
     });
   }
@@ -449,5 +456,8 @@ export class Session implements AsyncDisposable {
       this.queueStateSubject.next({ executing: event.executing, queued: event.queued });
     }
     this.eventsSubject.next(event);
+    if (event.type === "execution_done" || (event.type === "clear_outputs" && event.executionId !== null)) {
+      this.streams.forget(event.executionId!);
+    }
   }
 }

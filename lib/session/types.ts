@@ -43,11 +43,23 @@ export interface ExecutionResult {
   error: ExecutionError | null;
 }
 
+/**
+ * How a stream output changed, so a terminal can be updated without comparing whole texts: its
+ * text is now the previous text without its old `tail` (or nothing, when `reset`), then
+ * `appended`, then the new `tail` (the unfinished line(s) a `\r` may still rewrite).
+ */
+export interface StreamDelta {
+  appended: string;
+  tail: string;
+  reset: boolean;
+}
+
 /** The events of one execution, in order; `result` is always last. */
 export type ExecutionEvent =
   | { type: "queued"; executionId: string; cellId: string }
   | { type: "started"; executionId: string; cellId: string; executionCount: number | null }
-  | { type: "output"; executionId: string; cellId: string; index: number; output: Output }
+  /** The output now at `index`; for a stream, `delta` says what changed since the last one. */
+  | { type: "output"; executionId: string; cellId: string; index: number; output: Output; delta?: StreamDelta }
   | { type: "cleared"; executionId: string; cellId: string }
   | { type: "input_request"; executionId: string; cellId: string; prompt: string; password: boolean }
   | { type: "result"; executionId: string; cellId: string; result: ExecutionResult };
@@ -65,15 +77,23 @@ export interface QueueState {
   queued: { executionId: string; cellId: string }[];
 }
 
-/** The state of the connection to the daemon. */
-export type ConnectionState = "disconnected" | "connecting" | "connected" | "reconnecting" | "closed";
+/**
+ * The state of the connection to the daemon. `stopped`: the daemon was stopped on purpose
+ * (`runtimed daemon stop`); the session does not bring it back until `connect()` is called.
+ */
+export type ConnectionState = "disconnected" | "connecting" | "connected" | "reconnecting" | "stopped" | "closed";
 
 /** Every broadcast of the room, in TypeScript's casing, outputs decoded. */
 export type RoomEvent =
   | { type: "kernel_status"; status: KernelStatus; kernelType: string | null; envSource: string | null }
   | { type: "execution_queued"; executionId: string; cellId: string }
   | { type: "execution_started"; executionId: string; cellId: string; executionCount: number | null }
-  | { type: "output"; executionId: string; cellId: string; index: number; output: Output }
+  /**
+   * The output now at `index` of a running cell. For a stream, `delta` says what changed (the
+   * wire carries only that); `incomplete` means this client missed a piece of the stream (it
+   * joined or reconnected mid-cell): the document has all of it once the cell is done.
+   */
+  | { type: "output"; executionId: string; cellId: string; index: number; output: Output; delta?: StreamDelta; incomplete?: true }
   | { type: "clear_outputs"; executionId: string | null; cellId: string }
   | { type: "display_update"; cellId: string; index: number; output: Output }
   | {
@@ -88,7 +108,8 @@ export type RoomEvent =
   | { type: "kernel_error"; message: string }
   | { type: "input_request"; executionId: string | null; prompt: string; password: boolean }
   | { type: "comm"; msgType: string; content: Record<string, unknown> }
-  | { type: "env_progress"; phase: string; package: string | null; fraction: number | null; message: string | null };
+  | { type: "env_progress"; phase: string; package: string | null; fraction: number | null; message: string | null }
+  | { type: "daemon_stopping"; message: string };
 
 /** A change to the document, local or from another client. */
 export interface DocumentPatch {

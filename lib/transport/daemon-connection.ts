@@ -3,6 +3,8 @@ import { Observable, Subject } from "rxjs";
 import { decodeMessage, encodeMessage } from "../protocol/codec";
 import { RuntimedError, toRuntimedError } from "../protocol/errors";
 import { FramedSocket } from "../protocol/framed-socket";
+import { MAX_FRAME_BYTES } from "../protocol/frame";
+import { decodeStreamAppend } from "../protocol/stream-append";
 import {
   FrameType,
   PROTOCOL_VERSION,
@@ -129,9 +131,16 @@ export class DaemonConnection {
       return Promise.reject(this.closedError ?? new RuntimedError("NOT_CONNECTED", "The connection to the daemon is closed"));
     }
     const id = this.nextId++;
+    const payload = encodeMessage({ ...body, id });
+    // Too large for one frame: this request fails alone, before anything is sent.
+    if (payload.byteLength + 1 > MAX_FRAME_BYTES) {
+      return Promise.reject(
+        new RuntimedError("BAD_REQUEST", `The ${body.action} request is ${payload.byteLength} bytes, over the ${MAX_FRAME_BYTES}-byte frame limit`),
+      );
+    }
     return new Promise<ResponseData[A]>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (data: unknown) => void, reject });
-      this.socket.sendTyped(FrameType.Request, encodeMessage({ ...body, id }));
+      this.socket.sendTyped(FrameType.Request, payload);
     });
   }
 
@@ -151,6 +160,7 @@ export class DaemonConnection {
     try {
       if (type === FrameType.Sync) return this.syncSubject.next(payload);
       if (type === FrameType.Broadcast) return this.broadcastsSubject.next(decodeBroadcast(decodeMessage(payload)));
+      if (type === FrameType.StreamAppend) return this.broadcastsSubject.next({ event: "stream_append", ...decodeStreamAppend(payload) });
       if (type === FrameType.Response) {
         const response = decodeResponse(decodeMessage(payload));
         const pending = this.pending.get(response.id);

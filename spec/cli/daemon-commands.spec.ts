@@ -99,7 +99,7 @@ describe("runtimed daemon, started detached by the CLI", () => {
 
       const status = await runCli(["daemon", "status", ...at]);
       expect(status).toMatchObject({ exitCode: 0 });
-      expect(status.stdout).toMatch(/runtimed daemon \d+\.\d+\.\d+ \(protocol 1\) is running/);
+      expect(status.stdout).toMatch(/runtimed daemon \d+\.\d+\.\d+ \(protocol \d+\) is running/);
       expect(status.stdout).toMatch(new RegExp(`pid\\s+${daemonPid}\\n`));
       expect(status.stdout).toContain(`cache dir ${cacheDir}`);
       expect(status.stdout).toContain("rooms     0 (0 with a kernel)");

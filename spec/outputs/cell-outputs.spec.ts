@@ -1,5 +1,7 @@
 import type * as nbformat from "@jupyterlab/nbformat";
 import { CellOutputs, type OutputChange } from "../../lib/outputs/cell-outputs";
+import type { StreamOutput } from "../../lib/outputs/stream-output";
+import { StreamState } from "../../lib/session/stream-state";
 
 const stdout = (text: string) => ["stream", { name: "stdout", text }] as const;
 const stderr = (text: string) => ["stream", { name: "stderr", text }] as const;
@@ -9,30 +11,50 @@ const display = (text: string, displayId?: string) =>
     { data: { "text/plain": text }, metadata: {}, ...(displayId ? { transient: { display_id: displayId } } : {}) },
   ] as const;
 
-/** Applies changes the way a UI would, to check they describe the list. */
-function replay(view: nbformat.IOutput[], changes: OutputChange[]): void {
-  for (const change of changes) {
-    if (change.type === "cleared") view.length = 0;
-    else {
-      expect(change.index).toBeLessThanOrEqual(view.length);
-      view[change.index] = change.output;
+/**
+ * Applies changes the way a client does, to check they describe the list: outputs as they are,
+ * streams through the deltas the daemon sends live and the client-side StreamState.
+ */
+class View {
+  readonly outputs: nbformat.IOutput[] = [];
+  private readonly streams = new Map<StreamOutput, { state: StreamState; tail: string | undefined }>();
+
+  replay(changes: OutputChange[]): void {
+    for (const change of changes) {
+      if (change.type === "cleared") {
+        this.outputs.length = 0;
+        continue;
+      }
+      expect(change.index).toBeLessThanOrEqual(this.outputs.length);
+      if (change.type === "set") {
+        this.outputs[change.index] = change.output;
+        continue;
+      }
+      let known = this.streams.get(change.stream);
+      if (!known) this.streams.set(change.stream, (known = { state: new StreamState(change.stream.name), tail: undefined }));
+      const delta = change.stream.takeDelta(known.tail);
+      if (!delta) continue;
+      known.tail = delta.tail;
+      const update = known.state.apply(delta.offset, new TextDecoder().decode(delta.appended), delta.appended.byteLength, delta.tail);
+      expect(update.complete).toBe(true);
+      this.outputs[change.index] = update.output;
     }
   }
 }
 
 describe("CellOutputs", () => {
   let cell: CellOutputs;
-  let view: nbformat.IOutput[];
+  let view: View;
   const apply = async (msgType: string, content: unknown): Promise<OutputChange[]> => {
     const changes = await cell.apply(msgType, content);
-    replay(view, changes);
-    expect(view).toEqual(cell.outputs);
+    view.replay(changes);
+    expect(view.outputs).toEqual(cell.outputs);
     return changes;
   };
 
   beforeEach(() => {
     cell = new CellOutputs();
-    view = [];
+    view = new View();
   });
   afterEach(() => cell.dispose());
 
@@ -47,11 +69,11 @@ describe("CellOutputs", () => {
       });
     });
 
-    it("reports each chunk as a set of the merged output", async () => {
+    it("reports each chunk as a change of the merged stream output", async () => {
       await apply(...stdout("a\n"));
-      expect(await apply(...stdout("b\n"))).toEqual([
-        { type: "set", index: 0, output: { output_type: "stream", name: "stdout", text: "a\nb\n" } },
-      ]);
+      const changes = await apply(...stdout("b\n"));
+      expect(changes).toEqual([{ type: "stream", index: 0, stream: expect.anything() }]);
+      expect(cell.outputs[0]).toEqual({ output_type: "stream", name: "stdout", text: "a\nb\n" });
     });
 
     it("keeps interleaved stdout and stderr as separate outputs", async () => {
@@ -91,8 +113,8 @@ describe("CellOutputs", () => {
         cell.apply(...display("D")),
         cell.apply(...stdout("c")),
       ];
-      for (const changes of await Promise.all(pending)) replay(view, changes);
-      expect(view).toEqual(cell.outputs);
+      for (const changes of await Promise.all(pending)) view.replay(changes);
+      expect(view.outputs).toEqual(cell.outputs);
       expect(cell.outputs).toEqual([
         { output_type: "stream", name: "stdout", text: "b\n" },
         { output_type: "display_data", data: { "text/plain": "D" }, metadata: {} },
@@ -151,10 +173,7 @@ describe("CellOutputs", () => {
       await apply(...stdout("frame 1\n"));
       expect(await apply("clear_output", { wait: true })).toEqual([]);
       expect(cell.outputs).toHaveLength(1);
-      expect(await apply(...stdout("frame 2\n"))).toEqual([
-        { type: "cleared" },
-        { type: "set", index: 0, output: { output_type: "stream", name: "stdout", text: "frame 2\n" } },
-      ]);
+      expect(await apply(...stdout("frame 2\n"))).toEqual([{ type: "cleared" }, { type: "stream", index: 0, stream: expect.anything() }]);
       expect(cell.outputs).toEqual([{ output_type: "stream", name: "stdout", text: "frame 2\n" }]);
     });
 
@@ -202,11 +221,11 @@ describe("CellOutputs", () => {
       await apply(...display("other", "d2"));
       await apply(...display("a again", "d1"));
       const changes = cell.updateDisplay("d1", { "text/plain": "updated" }, { fresh: true });
-      replay(view, changes);
+      view.replay(changes);
       expect(changes.map((c) => c.type === "set" && c.index)).toEqual([0, 2]);
       expect(cell.outputs.map((o) => (o.data as Record<string, string>)["text/plain"])).toEqual(["updated", "other", "updated"]);
       expect(cell.outputs[0]?.metadata).toEqual({ fresh: true });
-      expect(view).toEqual(cell.outputs);
+      expect(view.outputs).toEqual(cell.outputs);
     });
 
     it("applies update_display_data messages", async () => {

@@ -17,9 +17,9 @@ import type { ExecutionEvent } from "../types";
 export function streamText(name: "stdout" | "stderr"): OperatorFunction<ExecutionEvent, string> {
   return (events$) =>
     new Observable<string>((subscriber) => {
-      // What has been emitted for each output of each execution (a pipeline carries several),
-      // i.e. what the consumer's terminal shows.
-      const shownByOutput = new Map<string, string>();
+      // What the consumer's terminal shows of each output of each execution (a pipeline carries
+      // several): the whole text, and its unfinished tail (what a delta may rewrite).
+      const shownByOutput = new Map<string, { text: string; tail: string | undefined }>();
       return events$.subscribe({
         next: (event) => {
           if (event.type === "cleared") {
@@ -31,9 +31,14 @@ export function streamText(name: "stdout" | "stderr"): OperatorFunction<Executio
           if (stream.name !== name) return;
           const text = Array.isArray(stream.text) ? stream.text.join("") : stream.text;
           const key = `${event.executionId}:${event.index}`;
-          const shown = shownByOutput.get(key) ?? "";
-          shownByOutput.set(key, text);
-          const change = terminalChange(shown, text);
+          const shown = shownByOutput.get(key);
+          const delta = event.delta;
+          shownByOutput.set(key, { text, tail: delta?.tail });
+          // With a delta only the old tail can differ: compare that, not the whole (maybe huge) text.
+          const change =
+            delta && !delta.reset && shown?.tail !== undefined
+              ? terminalChange(shown.tail, delta.appended + delta.tail)
+              : terminalChange(shown?.text ?? "", text);
           if (change !== "") subscriber.next(change);
         },
         error: (error: unknown) => subscriber.error(error),
