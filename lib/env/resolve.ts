@@ -68,7 +68,7 @@ export function specOf(request: EnvRequest): EnvSpec {
     case "pyproject":
       return { dependencies: request.dependencies, python: request.python };
     case "pixi":
-      return { dependencies: request.dependencies, channels: request.channels };
+      return { dependencies: request.dependencies, channels: request.channels, pipDependencies: request.pipDependencies };
     case "env_yml":
       return { dependencies: request.dependencies, channels: request.channels, pipDependencies: request.pipDependencies };
   }

@@ -3,6 +3,7 @@ import { RuntimedError } from "../protocol/errors";
 import type { EnvBackend, EnvProgress, EnvSpec, PythonEnv } from "./backend";
 import { runInstallStep } from "./install-step";
 import { envPython, remaining } from "./python";
+import { checkRequirements } from "./requirements";
 import { runCommand } from "./run";
 import { which } from "./which";
 
@@ -61,6 +62,8 @@ export class VenvBackend implements EnvBackend {
     if (!base) {
       throw new RuntimedError("ENV_FAILED", "No Python 3 interpreter found for the venv backend; install python3 (with ipykernel)");
     }
+    const packages = [...(base.hasIpykernel ? [] : ["ipykernel"]), ...spec.dependencies, ...(spec.pipDependencies ?? [])];
+    checkRequirements(packages, "pip", "the environment's requirements");
     const context = { dir, deadline, signal, onProgress };
     const run = (command: string, args: string[], what: string) => runInstallStep(context, command, args, what);
 
@@ -71,7 +74,6 @@ export class VenvBackend implements EnvBackend {
       onProgress({ phase: "creating", message: `The venv backend uses ${base.python}; requested Python "${spec.python}" is not enforced` });
     }
 
-    const packages = [...(base.hasIpykernel ? [] : ["ipykernel"]), ...spec.dependencies, ...(spec.pipDependencies ?? [])];
     if (packages.length > 0) {
       const pip = await runCommand(python, ["-m", "pip", "--version"], { timeoutMs: remaining(deadline), signal });
       if (pip.code !== 0) {
@@ -79,7 +81,8 @@ export class VenvBackend implements EnvBackend {
         await run(python, ["-m", "ensurepip", "--default-pip"], "python -m ensurepip");
       }
       onProgress({ phase: "installing", message: `Installing ${packages.join(", ")}` });
-      await run(python, ["-m", "pip", "install", ...PIP_FAST_FLAGS, ...packages], `pip install ${packages.join(" ")}`);
+      // After "--" pip reads every argument as a requirement, never as an option.
+      await run(python, ["-m", "pip", "install", ...PIP_FAST_FLAGS, "--", ...packages], `pip install ${packages.join(" ")}`);
     }
 
     if (!(await canImportIpykernel(python))) {

@@ -45,6 +45,15 @@ describe("VenvBackend", () => {
     expect(processesMentioning(dir)).toEqual([]);
   }, 60_000);
 
+  it("refuses a requirement that is a pip option before creating anything", async () => {
+    const dir = fixture.path("env");
+    await expect(new VenvBackend().create(dir, { dependencies: ["--index-url=http://example.invalid"] })).rejects.toMatchObject({
+      code: "ENV_FAILED",
+      message: expect.stringContaining('"--index-url=http://example.invalid"'),
+    });
+    expect(existsSync(dir)).toBe(false);
+  });
+
   it("installs requirements pip can satisfy without a network, and they import", async () => {
     // ipykernel is already visible through the system site packages, so pip has nothing to fetch.
     const env = await new VenvBackend().create(fixture.path("env"), { dependencies: ["ipykernel"] });
