@@ -76,6 +76,8 @@ export class Execution {
   constructor(
     entry: QueueEntry,
     private readonly host: ExecutionHost,
+    /** `allowStdin: false`: the kernel fails `input()` at once instead of asking (batch runs). */
+    private readonly options: { allowStdin?: boolean } = {},
   ) {
     this.executionId = entry.execution_id;
     this.cellId = entry.cell_id;
@@ -90,7 +92,8 @@ export class Execution {
   /** Sends the cell's source to the kernel; the cell's old outputs go with the first write. */
   start(kernel: Kernel, source: string): void {
     this.host.forgetDisplays(this.cellId);
-    const { msgId, reply } = kernel.executeRequest(source, { allowStdin: true, storeHistory: true, stopOnError: false });
+    const allowStdin = this.options.allowStdin ?? true;
+    const { msgId, reply } = kernel.executeRequest(source, { allowStdin, storeHistory: true, stopOnError: false });
     this.msgId = msgId;
     this.startedAt = Date.now();
     // Clearing the document is not on the kernel's critical path: a cell that finishes within

@@ -131,7 +131,7 @@ export class Room implements ExecutionHost {
         return { kernel_type: this.kernel.kernelType ?? request.kernel_type, env_source: this.kernel.envSource ?? "", already_running: alreadyRunning };
       }
       case "execute_cell":
-        return this.enqueue(request.cell_id, request.execution_id, request.heads);
+        return this.enqueue(request.cell_id, request.execution_id, request.heads, request.allow_stdin ?? true);
       case "cancel_execution":
         return { cancelled: await this.executions.cancel(request.execution_id) };
       case "clear_outputs": {
@@ -290,14 +290,14 @@ export class Room implements ExecutionHost {
     return kernel;
   }
 
-  private async enqueue(cellId: string, executionId: string, heads: string[]): Promise<ResponseData["execute_cell"]> {
+  private async enqueue(cellId: string, executionId: string, heads: string[], allowStdin: boolean): Promise<ResponseData["execute_cell"]> {
     await this.document.awaitHeads(heads);
     const index = findCellIndex(this.document.doc, cellId);
     if (index < 0) throw cellNotFound(cellId, this.notebookId);
     const cellType = readCellAt(this.document.doc, index).cellType;
     if (cellType !== "code") throw new RuntimedError("BAD_REQUEST", `Cell ${cellId} is a ${cellType} cell; only code cells execute`);
     if (this.executions.has(executionId)) throw new RuntimedError("BAD_REQUEST", `Execution ${executionId} is already queued`);
-    const position = this.executions.add(new Execution({ execution_id: executionId, cell_id: cellId }, this));
+    const position = this.executions.add(new Execution({ execution_id: executionId, cell_id: cellId }, this, { allowStdin }));
     return { execution_id: executionId, position };
   }
 
