@@ -32,7 +32,9 @@ export function condaSpecProblem(text: string): string | undefined {
   const name = NAME.exec(rest)?.[0];
   if (name === undefined) return `expected a package name at "${rest}"`;
   // What follows the name: `>=1.26`, `=1.26=build`, or ` 1.26 build` (space-separated).
-  const tokens = rest.slice(name.length).trim().split(/\s+/).filter((token) => token !== "");
+  // Spaces around "," and "|" join constraints (`>=1.2, <2`); others separate version from build.
+  const constraints = rest.slice(name.length).trim().replace(/\s*([,|])\s*/g, "$1");
+  const tokens = constraints.split(/\s+/).filter((token) => token !== "");
   if (tokens.length > 2) return `expected at most a version and a build after "${name}", found "${tokens.join(" ")}"`;
   const bad = tokens.find((token) => token.startsWith("-") || !VERSION_AND_BUILD.test(token));
   if (bad !== undefined) return `"${bad}" is not a version or build string`;

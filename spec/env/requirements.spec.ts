@@ -42,6 +42,7 @@ describe("requirementProblem (conda match specs)", () => {
     "numpy",
     "numpy >=1.26",
     "numpy >=1.26,<2",
+    "numpy >=1.2, <2, !=1.5",
     "conda-forge::numpy=1.26",
     "conda-forge/linux-64::numpy",
     "https://conda.anaconda.org/conda-forge::numpy",
