@@ -19,18 +19,23 @@ Execute every code cell of a notebook in order on a fresh kernel, showing output
 Options:
   --inplace             Write the results back into the notebook
   -o, --output FILE     Write the executed notebook to FILE
-  --timeout SECS        Give up on a cell after SECS seconds (default: no limit)
+  --timeout SECS        Give up on a cell after SECS seconds (default: 600; 0: no limit)
   --kernel NAME         Kernel to run: python, deno or an installed kernelspec
                         (default: from the notebook's metadata, else python)
   --continue-on-error   Run the remaining cells after a cell fails
   --socket PATH         The daemon's socket
   -h, --help            Show this help
 
+A batch run has no stdin: a cell that asks for input (input(), getpass) fails at once
+instead of waiting for an answer that cannot come.
+
 Exit status: 0 when every cell ran, 1 when a cell failed (the run stops there unless
 --continue-on-error; results are still written), 130 when interrupted with Ctrl-C (nothing written).
 `;
 
 const HELP_COMMAND = "runtimed run --help";
+/** A cell that runs longer than this is interrupted, so that an unattended run always ends. */
+export const DEFAULT_CELL_TIMEOUT_SECS = 600;
 /** The longest timeout a Node timer can hold (2^31 - 1 ms): "no limit" in practice. */
 const NO_TIMEOUT_SECS = 2_147_483;
 
@@ -58,7 +63,7 @@ export async function runCommand(argv: string[], context: CliContext): Promise<n
   if (values.inplace && values.output) throw new UsageError("Use either --inplace or -o FILE, not both", HELP_COMMAND);
   const notebookPath = path.resolve(positionals[0]!);
   const savePath = values.inplace ? notebookPath : values.output ? path.resolve(values.output) : undefined;
-  const timeoutSecs = positiveNumber(values.timeout, "--timeout", HELP_COMMAND) ?? NO_TIMEOUT_SECS;
+  const timeoutSecs = Number(values.timeout) === 0 ? NO_TIMEOUT_SECS : (positiveNumber(values.timeout, "--timeout", HELP_COMMAND) ?? DEFAULT_CELL_TIMEOUT_SECS);
   const kernelType = values.kernel ?? kernelFromNotebook(notebookPath);
   const stopOnError = values["continue-on-error"] !== true;
 
@@ -113,7 +118,8 @@ export async function runCommand(argv: string[], context: CliContext): Promise<n
 function runCell(session: Session, cell: Cell, timeoutSecs: number, printer: OutputPrinter, signal: SignalWait): Promise<CellOutcome> {
   printer.startCell();
   return new Promise<CellOutcome>((resolve) => {
-    const subscription = session.execute(cell.id, { timeoutSecs }).subscribe({
+    // Nobody can answer an input request in a batch run: the kernel fails input() at once.
+    const subscription = session.execute(cell.id, { timeoutSecs, allowStdin: false }).subscribe({
       next: (event) => {
         if (event.type === "output") printer.show(event.index, event.output);
         else if (event.type === "cleared") printer.startCell();
@@ -131,9 +137,16 @@ function runCell(session: Session, cell: Cell, timeoutSecs: number, printer: Out
 
 /** Why a cell failed, in one line, or undefined when it ran fine. */
 function describeFailure(outcome: Exclude<CellOutcome, { kind: "interrupted" }>): string | undefined {
-  if (outcome.kind === "failed") return outcome.error.message;
+  if (outcome.kind === "failed") {
+    const { code, message } = outcome.error;
+    return code === "TIMEOUT" ? `${message} (set the limit with --timeout SECS, 0 for none)` : message;
+  }
   if (outcome.result.success) return undefined;
   const error = outcome.result.error;
+  // ipykernel's answer to input() when the request did not allow stdin.
+  if (error?.ename === "StdinNotImplementedError") {
+    return "the cell asked for input (input() or getpass), but runtimed run has no stdin in batch mode; set the value in the notebook instead";
+  }
   return error ? `${error.ename}: ${error.evalue}` : "the kernel reported an error";
 }
 

@@ -35,7 +35,7 @@ export interface ExecutionHost {
 
 /** How to run the cell's code. */
 export interface ExecutionStartOptions {
-  /** Let the code ask for input (`input()`); without it the kernel raises at once (default true). */
+  /** Let the code ask for input (`input()`); `false`: the kernel fails `input()` at once (batch runs; default true). */
   allowStdin?: boolean;
 }
 
@@ -101,6 +101,7 @@ export class Execution {
   constructor(
     entry: QueueEntry,
     private readonly host: ExecutionHost,
+    private readonly options: ExecutionStartOptions = {},
   ) {
     this.executionId = entry.execution_id;
     this.cellId = entry.cell_id;
@@ -122,10 +123,10 @@ export class Execution {
   }
 
   /** Sends the cell's source to the kernel; the cell's old outputs go with the first write. */
-  start(kernel: Kernel, source: string, options: ExecutionStartOptions = {}): void {
+  start(kernel: Kernel, source: string): void {
     if (this.finished) return;
     this.host.forgetDisplays(this.cellId);
-    const { msgId, reply } = kernel.executeRequest(source, { allowStdin: options.allowStdin ?? true, storeHistory: true, stopOnError: false });
+    const { msgId, reply } = kernel.executeRequest(source, { allowStdin: this.options.allowStdin ?? true, storeHistory: true, stopOnError: false });
     this.msgId = msgId;
     this.startedAt = Date.now();
     // Clearing the document is not on the kernel's critical path: a cell that finishes within

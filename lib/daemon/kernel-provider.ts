@@ -9,6 +9,7 @@ import { UvBackend } from "../env/uv-backend";
 import { VenvBackend } from "../env/venv-backend";
 import { Kernel } from "../kernel/kernel";
 import { findKernelSpec, findKernelSpecs, pythonKernelSpec } from "../kernel/kernelspec";
+import { noIpykernelMessage, searchPython } from "../kernel/python-search";
 import { RuntimedError, toRuntimedError } from "../protocol/errors";
 import { launchDenoKernel } from "./kernel-deno";
 import { KernelPool, type WarmKernel } from "./kernel-pool";
@@ -95,7 +96,14 @@ export class KernelProvider {
     this.envPool.start().catch((error: unknown) => {
       this.options.logger.warn("environment pool did not start", { error: String(error) });
     });
-    this.kernelPool?.start();
+    // With no backend at all, a kernel pool would only fail to launch: say so once instead.
+    void this.defaultBackend().then(async (backend) => {
+      if (backend !== undefined) {
+        if (!this.closed) this.kernelPool?.start();
+        return;
+      }
+      this.options.logger.warn("no Python environment backend: Python kernels cannot start", { reason: noIpykernelMessage(await searchPython()) });
+    });
   }
 
   async launch(request: KernelLaunchRequest): Promise<LaunchedKernel> {
@@ -199,8 +207,10 @@ export class KernelProvider {
     return this.defaultBackendPromise;
   }
 
+  /** Whether a prewarmed request for `backend` fits the kernel pool's kernels (never when there is no backend). */
   private async isDefaultBackend(backend: BackendName | undefined): Promise<boolean> {
-    return backend === undefined || backend === (await this.defaultBackend());
+    const defaultBackend = await this.defaultBackend();
+    return defaultBackend !== undefined && (backend === undefined || backend === defaultBackend);
   }
 
   /** A taken prewarmed env belongs to its one kernel: delete it once that kernel is gone. */

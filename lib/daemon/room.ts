@@ -156,7 +156,7 @@ export class Room implements ExecutionHost {
       const { alreadyRunning } = await this.kernel.ensure(this.launchRequest(request.kernel_type, request.env_source));
       return { kernel_type: this.kernel.kernelType ?? request.kernel_type, env_source: this.kernel.envSource ?? "", already_running: alreadyRunning };
     },
-    execute_cell: (request) => this.enqueue(request.cell_id, request.execution_id, request.heads),
+    execute_cell: (request) => this.enqueue(request.cell_id, request.execution_id, request.heads, request.allow_stdin ?? true),
     cancel_execution: async (request) => ({ cancelled: await this.executions.cancel(request.execution_id) }),
     execution_status: (request) => this.executions.status(request.execution_id),
     clear_outputs: async (request) => {
@@ -352,7 +352,7 @@ export class Room implements ExecutionHost {
     return kernel;
   }
 
-  private async enqueue(cellId: string, executionId: string, heads: string[]): Promise<ResponseData["execute_cell"]> {
+  private async enqueue(cellId: string, executionId: string, heads: string[], allowStdin: boolean): Promise<ResponseData["execute_cell"]> {
     // A retried request (its connection dropped before the answer) finds its execution again.
     const known = this.executions.position(executionId);
     if (known !== undefined) return { execution_id: executionId, position: known };
@@ -361,7 +361,7 @@ export class Room implements ExecutionHost {
     if (index < 0) throw cellNotFound(cellId, this.notebookId);
     const cellType = readCellAt(this.document.doc, index).cellType;
     if (cellType !== "code") throw new RuntimedError("BAD_REQUEST", `Cell ${cellId} is a ${cellType} cell; only code cells execute`);
-    const position = this.executions.add(new Execution({ execution_id: executionId, cell_id: cellId }, this));
+    const position = this.executions.add(new Execution({ execution_id: executionId, cell_id: cellId }, this, { allowStdin }));
     return { execution_id: executionId, position };
   }
 

@@ -2,6 +2,7 @@ import { RuntimedError } from "../protocol/errors";
 import type { EnvBackend, EnvProgress, EnvSpec, PythonEnv } from "./backend";
 import { runInstallStep } from "./install-step";
 import { envPython } from "./python";
+import { checkChannels, checkRequirements } from "./requirements";
 import { PIP_FAST_FLAGS } from "./venv-backend";
 import { which } from "./which";
 
@@ -20,8 +21,9 @@ export const CONDA_EXECUTABLES = ["micromamba", "mamba", "conda"] as const;
 
 /**
  * Builds environments with micromamba, mamba or conda:
- * `<tool> create -y -p <dir> -c <channel>... python[<version>] ipykernel <deps>`, then pip for
- * an environment.yml's `- pip:` requirements.
+ * `<tool> create -y -p <dir> -c <channel>... -- python[<version>] ipykernel <deps>`, then pip for
+ * an environment.yml's `- pip:` requirements (or pixi's `[pypi-dependencies]`). Specs and
+ * requirements are checked and follow `--` (argparse and CLI11 both end options there).
  */
 export class CondaBackend implements EnvBackend {
   readonly name = "conda" as const;
@@ -51,16 +53,19 @@ export class CondaBackend implements EnvBackend {
     const python = spec.python === undefined ? "python" : /^[\d.*]+$/.test(spec.python) ? `python=${spec.python}` : `python${spec.python}`;
     const hasPython = spec.dependencies.some((dep) => /^python(\s|[=<>!~]|$)/.test(dep));
     const packages = [...(hasPython ? [] : [python]), "ipykernel", ...spec.dependencies];
+    checkRequirements(packages, "conda", "the environment's conda packages");
+    checkRequirements(spec.pipDependencies ?? [], "pip", "the environment's pip requirements");
+    checkChannels(channels, "the environment's channels");
     onProgress({ phase: "creating", fraction: 0, message: `Creating environment with ${tool}` });
     await run(
       tool,
-      ["create", "-y", "-p", dir, "--override-channels", ...channels.flatMap((channel) => ["-c", channel]), ...packages],
+      ["create", "-y", "-p", dir, "--override-channels", ...channels.flatMap((channel) => ["-c", channel]), "--", ...packages],
       `${tool} create`,
     );
     const interpreter = envPython(dir);
     if (spec.pipDependencies?.length) {
       onProgress({ phase: "installing", message: `Installing ${spec.pipDependencies.join(", ")} with pip` });
-      await run(interpreter, ["-m", "pip", "install", ...PIP_FAST_FLAGS, ...spec.pipDependencies], "pip install");
+      await run(interpreter, ["-m", "pip", "install", ...PIP_FAST_FLAGS, "--", ...spec.pipDependencies], "pip install");
     }
     onProgress({ phase: "ready", fraction: 1 });
     return { python: interpreter, dir, backend: this.name };

@@ -1,4 +1,5 @@
 import { RuntimedError } from "../protocol/errors";
+import { checkChannels, checkPythonVersion, checkRequirements } from "./requirements";
 
 /** Dependencies declared inside the notebook's own metadata. */
 export interface InlineDeps {
@@ -15,7 +16,8 @@ export interface InlineDeps {
  * in order, at the keys `uv` and `conda`, then inside the nbformat metadata stored under
  * `notebook_metadata` at `.runt.uv`, `.runt.conda`, `.uv`, `.conda`; the first with a non-empty
  * `dependencies` list wins. A declaration without dependencies is not one and is passed over;
- * malformed JSON or a mistyped field under those keys raises ENV_FAILED naming the key.
+ * malformed JSON, a mistyped field, or a dependency that is not a requirement specifier (PEP 508
+ * for uv, a conda match spec for conda; see `checkRequirements`) raises ENV_FAILED naming the key.
  */
 export function findInlineDeps(metadata: Record<string, string>, prefer?: "uv" | "conda"): InlineDeps | undefined {
   const candidates: Array<{ manager: "uv" | "conda"; source: string; value: unknown }> = [];
@@ -48,13 +50,18 @@ function toInlineDeps(manager: "uv" | "conda", source: string, value: unknown): 
   const record = value as Record<string, unknown>;
   const dependencies = stringList(record.dependencies, `${source}.dependencies`);
   if (!dependencies || dependencies.length === 0) return undefined;
+  checkRequirements(dependencies, manager === "uv" ? "pip" : "conda", `notebook metadata "${source}.dependencies"`);
   const deps: InlineDeps = { manager, dependencies, source };
   const channels = stringList(record.channels, `${source}.channels`);
-  if (channels) deps.channels = channels;
+  if (channels) {
+    checkChannels(channels, `notebook metadata "${source}.channels"`);
+    deps.channels = channels;
+  }
   const pythonKey = manager === "uv" ? "requires-python" : "python";
   const python = record[pythonKey];
   if (python !== undefined) {
     if (typeof python !== "string") throw malformed(`${source}.${pythonKey}`, "a string");
+    checkPythonVersion(python, `notebook metadata "${source}.${pythonKey}"`);
     deps.python = python;
   }
   return deps;

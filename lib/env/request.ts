@@ -20,7 +20,15 @@ export type EnvRequest =
       backend?: BackendName;
     }
   | { kind: "pyproject"; path: string; dependencies: string[]; python?: string; backend?: BackendName }
-  | { kind: "pixi"; path: string; dependencies: string[]; channels: string[]; backend?: BackendName }
+  | {
+      kind: "pixi";
+      path: string;
+      dependencies: string[];
+      channels: string[];
+      /** Requirements from `[pypi-dependencies]`, installed with pip after conda. */
+      pipDependencies: string[];
+      backend?: BackendName;
+    }
   | {
       kind: "env_yml";
       path: string;

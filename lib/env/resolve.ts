@@ -1,3 +1,4 @@
+import { noIpykernelMessage, searchPython } from "../kernel/python-search";
 import { RuntimedError, toRuntimedError } from "../protocol/errors";
 import type { EnvBackend, EnvProgress, EnvSpec, PythonEnv } from "./backend";
 import { EnvCache } from "./env-cache";
@@ -33,7 +34,9 @@ const caches = new Map<string, EnvCache>();
  * uv-style inline deps and pyproject.toml, and conda for conda inline deps, pixi.toml and
  * environment.yml. Without uv, pip-installable kinds are built with the stdlib venv backend and
  * labelled so (`"venv:pyproject"`); conda kinds without conda fail, as pip cannot install conda
- * specs. An install failure is ENV_FAILED with the installer's message; it never falls back to
+ * specs. Where no backend can make a Python kernel at all (no Python with ipykernel, or one
+ * to install it into, and no uv or conda), it fails with KERNEL_FAILED saying what to install.
+ * An install failure is ENV_FAILED with the installer's message; it never falls back to
  * some other environment.
  */
 export async function resolveEnvironment(options: ResolveOptions): Promise<ResolvedEnv> {
@@ -68,7 +71,7 @@ export function specOf(request: EnvRequest): EnvSpec {
     case "pyproject":
       return { dependencies: request.dependencies, python: request.python };
     case "pixi":
-      return { dependencies: request.dependencies, channels: request.channels };
+      return { dependencies: request.dependencies, channels: request.channels, pipDependencies: request.pipDependencies };
     case "env_yml":
       return { dependencies: request.dependencies, channels: request.channels, pipDependencies: request.pipDependencies };
   }
@@ -99,7 +102,7 @@ async function chooseBackend(request: EnvRequest, backends: EnvBackend[]): Promi
   else if (condaFlavoured(request)) preferred = "conda";
   else if (request.kind === "prewarmed") {
     for (const backend of backends) if (await backend.available()) return backend;
-    throw new RuntimedError("ENV_FAILED", "No environment backend is available: install uv or conda, or python3 with ipykernel");
+    throw await noPythonKernel();
   } else preferred = "uv";
 
   if (condaFlavoured(request) && preferred !== "conda") {
@@ -116,10 +119,11 @@ async function chooseBackend(request: EnvRequest, backends: EnvBackend[]): Promi
   // uv and pip install the same requirements from the same index, so venv is a faithful stand-in.
   const venv = preferred === "uv" ? await find("venv") : undefined;
   if (venv) return venv;
-  throw new RuntimedError(
-    "ENV_FAILED",
-    preferred === "uv"
-      ? "Neither uv nor a Python 3 for the venv backend is available; install uv or python3 with ipykernel"
-      : "No Python 3 interpreter is available for the venv backend; install python3 with ipykernel",
-  );
+  if (preferred === "uv") throw await noPythonKernel();
+  throw new RuntimedError("ENV_FAILED", `${describe(request)} needs the venv backend, which has no Python here: ${noIpykernelMessage(await searchPython())}`);
+}
+
+/** No backend can give a Python kernel here: nothing has ipykernel, and neither uv nor conda is installed. */
+async function noPythonKernel(): Promise<RuntimedError> {
+  return new RuntimedError("KERNEL_FAILED", noIpykernelMessage(await searchPython()));
 }

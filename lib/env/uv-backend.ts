@@ -2,6 +2,7 @@ import { RuntimedError } from "../protocol/errors";
 import type { EnvBackend, EnvProgress, EnvSpec, PythonEnv } from "./backend";
 import { runInstallStep } from "./install-step";
 import { envPython } from "./python";
+import { checkPythonVersion, checkRequirements } from "./requirements";
 import { which } from "./which";
 
 /** Options for the uv backend. */
@@ -14,7 +15,8 @@ export interface UvBackendOptions {
 
 /**
  * Builds environments with uv: `uv venv <dir> [--python <version>]`, then
- * `uv pip install --python <dir>/bin/python ipykernel <deps>`.
+ * `uv pip install --python <dir>/bin/python -- ipykernel <deps>`. The requirements are checked
+ * and follow `--`, so none of them can be read as an option.
  */
 export class UvBackend implements EnvBackend {
   readonly name = "uv" as const;
@@ -34,6 +36,9 @@ export class UvBackend implements EnvBackend {
   ): Promise<PythonEnv> {
     const uv = await this.executable();
     if (uv === undefined) throw new RuntimedError("ENV_FAILED", "uv is not installed (see https://docs.astral.sh/uv/)");
+    const packages = ["ipykernel", ...spec.dependencies, ...(spec.pipDependencies ?? [])];
+    checkRequirements(packages, "pip", "the environment's requirements");
+    if (spec.python !== undefined) checkPythonVersion(spec.python, "the environment's Python version");
     const deadline = Date.now() + (this.options.timeoutMs ?? 600_000);
     const context = { dir, deadline, signal, onProgress, env: { UV_NO_PROGRESS: "1" } };
     const run = (args: string[], what: string) => runInstallStep(context, uv, args, what);
@@ -41,9 +46,8 @@ export class UvBackend implements EnvBackend {
     onProgress({ phase: "creating", fraction: 0, message: "Creating environment with uv" });
     await run(["venv", dir, ...(spec.python !== undefined ? ["--python", spec.python] : [])], "uv venv");
     const python = envPython(dir);
-    const packages = ["ipykernel", ...spec.dependencies, ...(spec.pipDependencies ?? [])];
     onProgress({ phase: "installing", message: `Installing ${packages.join(", ")}` });
-    await run(["pip", "install", "--python", python, ...packages], `uv pip install ${packages.join(" ")}`);
+    await run(["pip", "install", "--python", python, "--", ...packages], `uv pip install ${packages.join(" ")}`);
     onProgress({ phase: "ready", fraction: 1 });
     return { python, dir, backend: this.name };
   }

@@ -2,8 +2,6 @@
 export { Kernel, type ExecuteOptions, type KernelExit, type KernelLaunchOptions, type RequestChannel } from "./kernel";
 export { DEFAULT_HEARTBEAT, type HeartbeatOptions } from "./heartbeat";
 export {
-  canImportIpykernel,
-  findIpykernelPython,
   findKernelSpec,
   findKernelSpecs,
   jupyterDataDirs,
@@ -11,6 +9,7 @@ export {
   pythonKernelSpec,
   type KernelSpec,
 } from "./kernelspec";
+export { canImportIpykernel, findIpykernelPython, searchPython, noIpykernelMessage, PYTHON_ENV_VAR, type PythonSearch } from "./python-search";
 export { endpoint, findFreePorts, writeConnectionFile, type ConnectionFile, type ConnectionInfo } from "./connection-file";
 export {
   createMessage,

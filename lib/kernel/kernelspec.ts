@@ -1,4 +1,3 @@
-import { execFile } from "node:child_process";
 import { constants } from "node:fs";
 import { access, readdir, readFile } from "node:fs/promises";
 import { homedir } from "node:os";
@@ -31,7 +30,7 @@ function pathEntries(): string[] {
 }
 
 /** Every executable named `command` on PATH, in PATH order. */
-async function whichAll(command: string): Promise<string[]> {
+export async function whichAll(command: string): Promise<string[]> {
   const found: string[] = [];
   for (const directory of pathEntries()) {
     const candidate = join(directory, command);
@@ -144,36 +143,4 @@ export function pythonKernelSpec(python: string): KernelSpec {
     interruptMode: "signal",
     resourceDir: "",
   };
-}
-
-/** True when `python` runs and can import ipykernel. */
-export function canImportIpykernel(python: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    execFile(python, ["-c", "import ipykernel"], { timeout: 20_000, windowsHide: true }, (error) =>
-      resolve(error === null),
-    );
-  });
-}
-
-let ipykernelPython: Promise<string | undefined> | undefined;
-
-async function searchIpykernelPython(): Promise<string | undefined> {
-  const candidates: string[] = [];
-  const spec = await findKernelSpec("python3");
-  if (spec !== undefined) candidates.push(spec.argv[0]);
-  candidates.push(...(await whichAll("python3")));
-  if (process.platform !== "win32") candidates.push("/usr/bin/python3");
-  for (const candidate of new Set(candidates)) {
-    if (await canImportIpykernel(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-/**
- * The first Python that can `import ipykernel`: the `python3` kernelspec's interpreter, then
- * each `python3` on PATH, then /usr/bin/python3. Searched once per process.
- */
-export function findIpykernelPython(): Promise<string | undefined> {
-  ipykernelPython ??= searchIpykernelPython();
-  return ipykernelPython;
 }

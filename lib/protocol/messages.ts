@@ -72,7 +72,7 @@ export type EncodedManifest = string;
 
 export type RoomRequestBody =
   | { action: "launch_kernel"; kernel_type: string; env_source: string; notebook_path?: string }
-  | { action: "execute_cell"; cell_id: string; execution_id: string; heads: string[] }
+  | { action: "execute_cell"; cell_id: string; execution_id: string; heads: string[]; allow_stdin?: boolean }
   | { action: "cancel_execution"; execution_id: string }
   | { action: "execution_status"; execution_id: string }
   | { action: "clear_outputs"; cell_id: string; heads: string[] }
@@ -204,11 +204,11 @@ export type BroadcastEvent = Broadcast["event"];
 // ---------------------------------------------------------------------------------------------
 // Decoders: the only way `unknown` becomes one of the types above.
 
-type FieldKind = "string" | "number" | "boolean" | "string[]" | "object" | "string?" | "number?";
+type FieldKind = "string" | "number" | "boolean" | "string[]" | "object" | "string?" | "number?" | "boolean?";
 
 const requestFields: { [A in RequestBody["action"]]: Record<string, FieldKind> } = {
   launch_kernel: { kernel_type: "string", env_source: "string", notebook_path: "string?" },
-  execute_cell: { cell_id: "string", execution_id: "string", heads: "string[]" },
+  execute_cell: { cell_id: "string", execution_id: "string", heads: "string[]", allow_stdin: "boolean?" },
   cancel_execution: { execution_id: "string" },
   execution_status: { execution_id: "string" },
   clear_outputs: { cell_id: "string", heads: "string[]" },
@@ -254,6 +254,8 @@ function fieldMatches(value: unknown, kind: FieldKind): boolean {
       return value === undefined || value === null || typeof value === "string";
     case "number?":
       return value === undefined || value === null || (typeof value === "number" && Number.isFinite(value));
+    case "boolean?":
+      return value === undefined || value === null || typeof value === "boolean";
   }
 }
 

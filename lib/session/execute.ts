@@ -18,6 +18,8 @@ export interface ExecutionContext {
 
 export interface ExecutionObservableOptions {
   timeoutSecs?: number;
+  /** False: the kernel fails `input()` at once (sent only then; the daemon's default is true). */
+  allowStdin?: boolean;
   /** Unsubscribing before the result cancels the execution (`execute`) or only stops watching (`queue`). */
   cancelOnUnsubscribe: boolean;
 }
@@ -65,7 +67,13 @@ export function executionObservable(context: ExecutionContext, cellId: string, o
 
     let accepted = false;
     context
-      .request({ action: "execute_cell", cell_id: cellId, execution_id: executionId, heads: context.heads() })
+      .request({
+        action: "execute_cell",
+        cell_id: cellId,
+        execution_id: executionId,
+        heads: context.heads(),
+        ...(options.allowStdin === false ? { allow_stdin: false } : {}),
+      })
       .then(() => (accepted = true))
       .catch((error: unknown) => {
         if (finished) return;

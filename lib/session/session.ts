@@ -81,6 +81,11 @@ export interface StartKernelOptions {
 export interface ExecuteOptions {
   /** Give up after this long: the execution is cancelled and the call fails with TIMEOUT (default 60; Infinity or 0: no limit). */
   timeoutSecs?: number;
+  /**
+   * Whether the cell may ask for input (`input()`, `getpass`): true by default, answered with
+   * `sendInput`. False for runs nobody watches: the kernel then fails such a call at once.
+   */
+  allowStdin?: boolean;
 }
 
 /**

@@ -138,8 +138,35 @@ describe("runtimed run", () => {
     ]);
     const result = await runCli(["run", file, "--timeout", "2", ...at]);
     expect(result).toMatchObject({ exitCode: 1 });
-    expect(result.stderr).toMatch(/Cell 1 of 2 failed: .*did not finish within 2 s/);
+    expect(result.stderr).toMatch(/Cell 1 of 2 failed: .*did not finish within 2 s.*\(set the limit with --timeout SECS, 0 for none\)/);
     expect(result.stdout).not.toContain("never");
+  });
+
+  it("a cell that calls input() fails at once, saying batch mode has no stdin, instead of waiting forever", async () => {
+    const file = fixture("asks.ipynb", [
+      ["code", "print('before the question')"],
+      ["code", "name = input('Your name? ')\nprint('hello', name)"],
+      ["code", "print('after')"],
+    ]);
+    const output = path.join(dir, "asks.out.ipynb");
+    // No --timeout: the run must end on its own, well before the default per-cell limit.
+    const result = await runCli(["run", file, "-o", output, ...at], { timeoutMs: 90_000 });
+    expect(result).toMatchObject({ exitCode: 1 });
+    expect(result.stdout).toContain("before the question");
+    expect(result.stdout).not.toContain("hello");
+    expect(result.stdout).not.toContain("after");
+    expect(result.stderr).toContain(
+      "Cell 2 of 3 failed: the cell asked for input (input() or getpass), but runtimed run has no stdin in batch mode; set the value in the notebook instead; 1 cell not run.",
+    );
+    const cells = readNotebook(output).cells;
+    expect(cells[1]!.outputs).toEqual([expect.objectContaining({ output_type: "error", ename: "StdinNotImplementedError" })]);
+  });
+
+  it("documents the default per-cell timeout and batch mode's missing stdin in its help", async () => {
+    const help = await runCli(["run", "--help"]);
+    expect(help).toMatchObject({ exitCode: 0 });
+    expect(help.stdout).toContain("--timeout SECS        Give up on a cell after SECS seconds (default: 600; 0: no limit)");
+    expect(help.stdout).toContain("A batch run has no stdin");
   });
 
   it("runs what is on disk, even when the daemon still holds the notebook from an earlier run", async () => {

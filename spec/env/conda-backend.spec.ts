@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CondaBackend } from "../../lib/env/conda-backend";
 import { Fixture, fakeTool, onPath } from "./fixtures";
@@ -36,7 +36,7 @@ describe("CondaBackend", () => {
     });
     expect(env).toEqual({ python: join(dir, "bin", "python"), dir, backend: "conda" });
     expect(readFileSync(tool.log, "utf8").trim()).toBe(
-      `create -y -p ${dir} --override-channels -c conda-forge -c bioconda python=3.11 ipykernel numpy>=1.26`,
+      `create -y -p ${dir} --override-channels -c conda-forge -c bioconda -- python=3.11 ipykernel numpy>=1.26`,
     );
   });
 
@@ -44,7 +44,16 @@ describe("CondaBackend", () => {
     const tool = fakeTool(fixture, "micromamba", 'mkdir -p "$4/bin" && ln -s /usr/bin/python3 "$4/bin/python"');
     const dir = fixture.path("env");
     await new CondaBackend({ executable: tool.path }).create(dir, { dependencies: ["python=3.12", "scipy"] });
-    expect(readFileSync(tool.log, "utf8").trim()).toBe(`create -y -p ${dir} --override-channels -c conda-forge ipykernel python=3.12 scipy`);
+    expect(readFileSync(tool.log, "utf8").trim()).toBe(`create -y -p ${dir} --override-channels -c conda-forge -- ipykernel python=3.12 scipy`);
+  });
+
+  it("refuses specs, pip requirements and channels that are options before running the solver", async () => {
+    const tool = fakeTool(fixture, "micromamba", "exit 0");
+    const backend = new CondaBackend({ executable: tool.path });
+    await expect(backend.create(fixture.path("env"), { dependencies: ["--offline"] })).rejects.toMatchObject({ code: "ENV_FAILED" });
+    await expect(backend.create(fixture.path("env"), { dependencies: [], pipDependencies: ["-r req.txt"] })).rejects.toMatchObject({ code: "ENV_FAILED" });
+    await expect(backend.create(fixture.path("env"), { dependencies: [], channels: ["--insecure"] })).rejects.toMatchObject({ code: "ENV_FAILED" });
+    expect(existsSync(tool.log)).toBe(false);
   });
 
   it("fails with ENV_FAILED carrying the solver's own error", async () => {

@@ -71,7 +71,7 @@ describe("detectEnvironment", () => {
       pipDependencies: [],
     });
     const pixi = fixture.write("home/work/pixi.toml", pixiToml);
-    expect(await detect("home/work/a.ipynb")).toEqual({ kind: "pixi", path: pixi, dependencies: ["numpy >=1.26"], channels: ["conda-forge"] });
+    expect(await detect("home/work/a.ipynb")).toEqual({ kind: "pixi", path: pixi, dependencies: ["numpy >=1.26"], channels: ["conda-forge"], pipDependencies: [] });
     const py = fixture.write("home/work/pyproject.toml", pyproject(["pandas>=2", "rich"]));
     expect(await detect("home/work/a.ipynb")).toEqual({ kind: "pyproject", path: py, dependencies: ["pandas>=2", "rich"] });
   });
@@ -107,7 +107,7 @@ describe("detectEnvironment", () => {
       "home/work/pyproject.toml",
       `[project]\nname = "x"\n\n[tool.pixi.workspace]\nchannels = ["conda-forge"]\n\n[tool.pixi.dependencies]\npython = "3.12.*"\n`,
     );
-    expect(await detect("home/work/a.ipynb")).toEqual({ kind: "pixi", path, dependencies: ["python 3.12.*"], channels: ["conda-forge"] });
+    expect(await detect("home/work/a.ipynb")).toEqual({ kind: "pixi", path, dependencies: ["python 3.12.*"], channels: ["conda-forge"], pipDependencies: [] });
   });
 
   it("reports a malformed pyproject.toml with ENV_FAILED naming the file and line", async () => {
@@ -122,6 +122,32 @@ describe("detectEnvironment", () => {
   it("reports a malformed environment.yml with ENV_FAILED naming the line", async () => {
     fixture.write("home/work/environment.yml", "dependencies: numpy\n");
     await expect(detect("home/work/a.ipynb")).rejects.toMatchObject({ code: "ENV_FAILED", message: expect.stringContaining("line 1") });
+  });
+
+  it("reads an environment.yml whose lists start at column 0", async () => {
+    const path = fixture.write("home/work/environment.yml", "name: x\nchannels:\n- conda-forge\ndependencies:\n- python=3.11\n- pip:\n  - rich\n");
+    expect(await detect("home/work/a.ipynb")).toEqual({
+      kind: "env_yml",
+      path,
+      dependencies: ["python=3.11"],
+      channels: ["conda-forge"],
+      pipDependencies: ["rich"],
+    });
+  });
+
+  it("adds a pyproject.toml's dev dependency group to its dependencies, as uv would", async () => {
+    fixture.write("home/work/pyproject.toml", `project.dependencies = ["pandas"]\n\n[dependency-groups]\ndev = ["pytest"]\ndocs = ["mkdocs"]\n`);
+    expect(await detect("home/work/a.ipynb")).toMatchObject({ kind: "pyproject", dependencies: ["pandas", "pytest"] });
+  });
+
+  it("refuses an inline dependency that is an installer option, naming it and its metadata key", async () => {
+    const uv = JSON.stringify({ dependencies: ["numpy", "--index-url http://example.invalid"] });
+    await expect(detect(undefined, { uv })).rejects.toMatchObject({
+      code: "ENV_FAILED",
+      message: expect.stringContaining('"--index-url http://example.invalid" in notebook metadata "uv.dependencies"'),
+    });
+    const conda = JSON.stringify({ dependencies: ["numpy"], channels: ["--insecure"] });
+    await expect(detect(undefined, { conda })).rejects.toMatchObject({ code: "ENV_FAILED", message: expect.stringContaining('"conda.channels"') });
   });
 
   describe("with an explicit envSource", () => {

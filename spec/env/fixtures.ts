@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { accessSync, chmodSync, constants, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -64,4 +65,34 @@ export function fakeTool(fixture: Fixture, name: string, body: string): { path: 
   const path = fixture.write(`bin/${name}`, `#!/bin/sh\necho "$@" >> '${log}'\n${body}\n`);
   chmodSync(path, 0o755);
   return { path, log };
+}
+
+/**
+ * Writes a minimal pure-Python wheel for package `name` into `dir` and returns its path, so that
+ * a dependency can be installed with no package index at all (pip installs it by file URL).
+ * Importing the package gives `GREETING = "hello from <name>"`.
+ */
+export function buildWheel(dir: string, name: string, version = "1.0"): string {
+  const script = `
+import base64, hashlib, sys, zipfile
+name, version, out = sys.argv[1], sys.argv[2], sys.argv[3]
+info = f"{name}-{version}.dist-info"
+files = {
+    f"{name}/__init__.py": f"GREETING = 'hello from {name}'\\n",
+    f"{info}/METADATA": f"Metadata-Version: 2.1\\nName: {name}\\nVersion: {version}\\n",
+    f"{info}/WHEEL": "Wheel-Version: 1.0\\nGenerator: runtimed-tests\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+}
+record = []
+for path, text in files.items():
+    digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+    record.append(f"{path},sha256={digest},{len(text.encode())}")
+record.append(f"{info}/RECORD,,")
+files[f"{info}/RECORD"] = "\\n".join(record) + "\\n"
+with zipfile.ZipFile(out, "w") as wheel:
+    for path, text in files.items():
+        wheel.writestr(path, text)
+`;
+  const wheel = join(dir, `${name}-${version}-py3-none-any.whl`);
+  execFileSync("/usr/bin/python3", ["-c", script, name, version, wheel]);
+  return wheel;
 }

@@ -3,6 +3,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { EnvBackend, EnvProgress } from "../../lib/env/backend";
 import { CondaBackend } from "../../lib/env/conda-backend";
+import { detectEnvironment } from "../../lib/env/detect";
 import { EnvPool } from "../../lib/env/pool";
 import { resolveEnvironment } from "../../lib/env/resolve";
 import { UvBackend } from "../../lib/env/uv-backend";
@@ -95,11 +96,23 @@ describe("resolveEnvironment", () => {
     await expect(
       resolve({ kind: "env_yml", path: "/p/environment.yml", dependencies: ["numpy"], channels: [], pipDependencies: [] }),
     ).rejects.toMatchObject({ code: "ENV_FAILED", message: expect.stringMatching(/needs conda.*micromamba/) });
-    await expect(resolve({ kind: "pixi", path: "/p/pixi.toml", dependencies: [], channels: [] })).rejects.toMatchObject({
+    await expect(resolve({ kind: "pixi", path: "/p/pixi.toml", dependencies: [], channels: [], pipDependencies: [] })).rejects.toMatchObject({
       code: "ENV_FAILED",
       message: expect.stringContaining("/p/pixi.toml needs conda"),
     });
     await expect(resolve({ kind: "inline", manager: "conda", dependencies: ["numpy"] })).rejects.toMatchObject({ code: "ENV_FAILED" });
+  });
+
+  it("without conda, a conda-only project with column-0 lists or pixi PyPI deps fails saying conda is missing, not with a parse error", async () => {
+    const yml = fixture.write("proj/environment.yml", "name: p\nchannels:\n- conda-forge\ndependencies:\n- python=3.11\n- numpy\n- pip:\n  - rich\n");
+    const fromYml = await detectEnvironment({ metadata: {}, notebookPath: fixture.path("proj/a.ipynb"), homeDir: fixture.path("home") });
+    expect(fromYml).toMatchObject({ kind: "env_yml", path: yml, dependencies: ["python=3.11", "numpy"], pipDependencies: ["rich"] });
+    await expect(resolve(fromYml)).rejects.toMatchObject({ code: "ENV_FAILED", message: `${yml} needs conda, but none of micromamba, mamba or conda is installed; install micromamba (https://mamba.readthedocs.io) or choose another envSource` });
+
+    const pixi = fixture.write("pixi/pixi.toml", '[workspace]\nchannels = ["conda-forge"]\n[dependencies]\npython = "3.12.*"\n[pypi-dependencies]\nrich = ">=13"\n');
+    const fromPixi = await detectEnvironment({ metadata: {}, notebookPath: fixture.path("pixi/a.ipynb"), homeDir: fixture.path("home") });
+    expect(fromPixi).toMatchObject({ kind: "pixi", pipDependencies: ["rich>=13"] });
+    await expect(resolve(fromPixi)).rejects.toMatchObject({ code: "ENV_FAILED", message: expect.stringContaining(`${pixi} needs conda`) });
   });
 
   it("refuses to install conda specs with pip even when asked to", async () => {

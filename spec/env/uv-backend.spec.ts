@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EnvProgress } from "../../lib/env/backend";
 import { UvBackend } from "../../lib/env/uv-backend";
@@ -42,9 +42,17 @@ describe("UvBackend", () => {
     expect(env).toEqual({ python: join(dir, "bin", "python"), dir, backend: "uv" });
     expect(readFileSync(uv.log, "utf8").trim().split("\n")).toEqual([
       `venv ${dir} --python 3.11`,
-      `pip install --python ${join(dir, "bin", "python")} ipykernel rich>=13`,
+      `pip install --python ${join(dir, "bin", "python")} -- ipykernel rich>=13`,
     ]);
     expect(progress.filter((p) => p.package).map((p) => p.package)).toEqual(["ipykernel", "rich"]);
+  });
+
+  it("refuses a requirement or Python version that is an option before running uv", async () => {
+    const uv = fakeTool(fixture, "uv", "exit 0");
+    const backend = new UvBackend({ uv: uv.path });
+    await expect(backend.create(fixture.path("env"), { dependencies: ["-e ."] })).rejects.toMatchObject({ code: "ENV_FAILED", message: expect.stringContaining('"-e ."') });
+    await expect(backend.create(fixture.path("env"), { dependencies: [], python: "--system" })).rejects.toMatchObject({ code: "ENV_FAILED" });
+    expect(existsSync(uv.log)).toBe(false);
   });
 
   it("fails with ENV_FAILED carrying uv's own error", async () => {

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EnvProgress } from "../../lib/env/backend";
 import { VenvBackend } from "../../lib/env/venv-backend";
@@ -44,6 +44,39 @@ describe("VenvBackend", () => {
     expect(Date.now() - started).toBeLessThan(60_000);
     expect(processesMentioning(dir)).toEqual([]);
   }, 60_000);
+
+  it("refuses a requirement that is a pip option before creating anything", async () => {
+    const dir = fixture.path("env");
+    await expect(new VenvBackend().create(dir, { dependencies: ["--index-url=http://example.invalid"] })).rejects.toMatchObject({
+      code: "ENV_FAILED",
+      message: expect.stringContaining('"--index-url=http://example.invalid"'),
+    });
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it("over a Python without ipykernel that cannot get it, fails with KERNEL_FAILED naming what was tried and how to install it", async () => {
+    // A python3 that runs nothing: no ipykernel, no venv module, no pip.
+    const broken = fixture.write("bin/python3", "#!/bin/sh\necho 'No module named venv' >&2\nexit 1\n");
+    chmodSync(broken, 0o755);
+    const before = process.env.RUNTIMED_PYTHON;
+    process.env.RUNTIMED_PYTHON = broken;
+    try {
+      const backend = new VenvBackend();
+      expect(await backend.available()).toBe(true);
+      const error = await backend.create(fixture.path("env"), { dependencies: [] }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "KERNEL_FAILED" });
+      const [first, ...rest] = (error as Error).message.split("\n");
+      expect(first).toBe(
+        `No Python that can import ipykernel was found (tried ${broken}, as RUNTIMED_PYTHON says); install it with ` +
+          "`apt-get install python3-ipykernel python3-venv` (Debian, Ubuntu) or `pip install ipykernel`. " +
+          `Installing ipykernel into a venv over ${broken} failed: python -m venv failed (exit 1) in ${fixture.path("env")}:`,
+      );
+      expect(rest).toEqual(["No module named venv"]);
+    } finally {
+      if (before === undefined) delete process.env.RUNTIMED_PYTHON;
+      else process.env.RUNTIMED_PYTHON = before;
+    }
+  });
 
   it("installs requirements pip can satisfy without a network, and they import", async () => {
     // ipykernel is already visible through the system site packages, so pip has nothing to fetch.

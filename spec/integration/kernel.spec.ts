@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { filter, firstValueFrom, takeWhile, timeout, toArray, type Observable } from "rxjs";
 import { Kernel, type KernelLaunchOptions } from "../../lib/kernel/kernel";
-import { findIpykernelPython, pythonKernelSpec, type KernelSpec } from "../../lib/kernel/kernelspec";
+import { pythonKernelSpec, type KernelSpec } from "../../lib/kernel/kernelspec";
+import { findIpykernelPython } from "../../lib/kernel/python-search";
 import type { JupyterMessage } from "../../lib/kernel/wire";
 import { RuntimedError } from "../../lib/protocol/errors";
 

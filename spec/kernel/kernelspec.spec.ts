@@ -2,8 +2,6 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import {
-  canImportIpykernel,
-  findIpykernelPython,
   findKernelSpec,
   findKernelSpecs,
   jupyterDataDirs,
@@ -136,13 +134,5 @@ describe("kernelspecs", () => {
       "-f",
       "{connection_file}",
     ]);
-  });
-
-  test("findIpykernelPython finds an interpreter that imports ipykernel, once per process", async () => {
-    const python = await findIpykernelPython();
-    expect(python).toBeDefined();
-    expect(await canImportIpykernel(python!)).toBe(true);
-    expect(await findIpykernelPython()).toBe(python);
-    expect(await canImportIpykernel(join(root, "no-such-python"))).toBe(false);
   });
 });

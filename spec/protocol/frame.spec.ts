@@ -59,4 +59,11 @@ describe("codec and decoders", () => {
     }
     expect(() => decodeRequest({ id: 1, action: "shutdown" }, "notebook_sync")).toThrow(/not served/);
   });
+
+  it("takes an optional boolean allow_stdin on execute_cell", () => {
+    const base = { id: 2, action: "execute_cell", cell_id: "c", execution_id: "e", heads: [] };
+    expect(decodeRequest({ ...base, allow_stdin: false }, "notebook_sync")).toMatchObject({ allow_stdin: false });
+    expect(decodeRequest(base, "notebook_sync")).not.toHaveProperty("allow_stdin");
+    expect(() => decodeRequest({ ...base, allow_stdin: "no" }, "notebook_sync")).toThrow(/allow_stdin must be boolean \(optional\)/);
+  });
 });
