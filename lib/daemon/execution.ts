@@ -58,8 +58,11 @@ const MAX_LIVE_INTERVAL_MS = 1000;
 const LIVE_BYTES_PER_EXTRA_MS = 64 * 1024;
 // A non-stream output larger than this goes live as blob references, not inline.
 const LIVE_INLINE_MAX_BYTES = 1024 * 1024;
-// A stream restated to a client that joins mid-cell goes out in frames of at most this much.
-const RESTATE_FRAME_BYTES = 16 * 1024 * 1024;
+// Stream text goes out in frames of at most this much (a single print may be larger than a frame).
+const STREAM_FRAME_BYTES = 16 * 1024 * 1024;
+// A stream that gained this much since its last live event sends it at once rather than at the
+// interval's end: under a flood of kernel messages timers run late, and the text must not pile up.
+const MAX_PENDING_LIVE_BYTES = 4 * 1024 * 1024;
 
 /**
  * One run of one cell on the room's kernel: turns the kernel's messages into merged outputs,
@@ -227,15 +230,20 @@ export class Execution {
       }
       const { appended, tail } = entry.restate();
       this.sentTails.set(entry, tail);
-      for (let offset = 0; offset < appended.byteLength || offset === 0; ) {
-        const end = utf8Boundary(appended, Math.min(appended.byteLength, offset + RESTATE_FRAME_BYTES));
-        const last = end >= appended.byteLength;
-        const frame = { execution_id: this.executionId, cell_id: this.cellId, index, name: entry.name, offset, appended: appended.subarray(offset, end), tail: last ? tail : "" };
-        this.host.broadcastStream(frame, peer);
-        if (last) break;
-        offset = end;
-      }
+      this.sendStream(index, entry, 0, appended, tail, peer);
     });
+  }
+
+  /** Sends stream text as stream-append frames, split where it is larger than a frame. */
+  private sendStream(index: number, stream: StreamOutput, offset: number, appended: Uint8Array, tail: string, only?: unknown): void {
+    const base = { execution_id: this.executionId, cell_id: this.cellId, index, name: stream.name };
+    for (let start = 0; ; ) {
+      const end = utf8Boundary(appended, Math.min(appended.byteLength, start + STREAM_FRAME_BYTES));
+      const last = end >= appended.byteLength;
+      this.host.broadcastStream({ ...base, offset: offset + start, appended: appended.subarray(start, end), tail: last ? tail : "" }, only);
+      if (last) return;
+      start = end;
+    }
   }
 
   private announceStart(): void {
@@ -265,7 +273,7 @@ export class Execution {
     }
     // The first change goes out at once; a burst after it is merged into one event per output
     // per interval, so a chatty cell costs a bounded number of broadcasts.
-    if (!this.liveTimer) this.flushLive();
+    if (!this.liveTimer || this.pendingStreamBytes() > MAX_PENDING_LIVE_BYTES) this.flushLive();
     const young = Date.now() - this.startedAt < MIN_WRITE_INTERVAL_MS;
     if (this.eagerWrites < EAGER_WRITES && young && this.outputBytes() < EAGER_WRITE_MAX_BYTES) {
       this.eagerWrites += 1;
@@ -279,12 +287,14 @@ export class Execution {
 
   /** Sends the outputs changed since the last live broadcast, and opens a new interval. */
   private flushLive(): void {
+    if (this.liveTimer) clearTimeout(this.liveTimer);
+    this.liveTimer = undefined;
     for (const [index, entry] of this.pendingLive) {
       if (entry instanceof StreamOutput) {
         const delta = entry.takeDelta(this.sentTails.get(entry));
         if (!delta) continue;
         this.sentTails.set(entry, delta.tail);
-        this.host.broadcastStream({ execution_id: this.executionId, cell_id: this.cellId, index, name: entry.name, ...delta });
+        this.sendStream(index, entry, delta.offset, delta.appended, delta.tail);
         continue;
       }
       const output = this.liveManifest(index, entry);
@@ -368,6 +378,12 @@ export class Execution {
       this.writeTimer = undefined;
       this.guarded("writing outputs into the document", () => this.writeDocument(false));
     }, interval);
+  }
+
+  private pendingStreamBytes(): number {
+    let bytes = 0;
+    for (const entry of this.pendingLive.values()) if (entry instanceof StreamOutput) bytes += entry.pendingBytes;
+    return bytes;
   }
 
   /** Bytes of every output (streams by what they hold). */

@@ -4,6 +4,9 @@ import { endpoint, type ConnectionInfo } from "./connection-file";
 import { FrameWriter } from "./frame-writer";
 import { deserialize, serialize, type JupyterMessage } from "./wire";
 
+/** How long a read loop may run before it lets the event loop turn. */
+const YIELD_AFTER_MS = 10;
+
 /** The channels a client writes to. */
 export type WritableChannel = "shell" | "control" | "stdin";
 
@@ -86,6 +89,7 @@ export class KernelChannels {
   }
 
   private async read(socket: Dealer | Subscriber, handle: (message: JupyterMessage) => void): Promise<void> {
+    let busySince = performance.now();
     try {
       for await (const frames of socket) {
         let message: JupyterMessage;
@@ -95,6 +99,12 @@ export class KernelChannels {
           continue; // Unsigned, forged or malformed: drop it, as Jupyter clients do.
         }
         handle(message);
+        // While a kernel floods us, each receive resolves at once and the loop would run on in
+        // microtasks, starving timers and every other socket (other rooms, clients): yield.
+        if (performance.now() - busySince > YIELD_AFTER_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          busySince = performance.now();
+        }
       }
     } catch {
       // The socket failed underneath us; the kernel's death or shutdown cleans up.

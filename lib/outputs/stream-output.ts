@@ -62,7 +62,7 @@ export class StreamOutput {
   private readonly maxBytes: number;
   /** Finished text not yet sent live. */
   private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
+  private pendingLength = 0;
   /** Finished bytes sent live so far. */
   private sentBytes = 0;
   /** The last finished lines, for previews while the cell runs. */
@@ -90,6 +90,11 @@ export class StreamOutput {
     return this.store.bytes;
   }
 
+  /** Finished bytes waiting for the next delta. */
+  get pendingBytes(): number {
+    return this.pendingLength;
+  }
+
   /** True once the output dropped text (over `maxBytes`, or its store failed). */
   get isTruncated(): boolean {
     return this.stoppedBy !== undefined;
@@ -105,12 +110,12 @@ export class StreamOutput {
   /** What changed since the last delta, or undefined when nothing did since `tail` was last sent. */
   takeDelta(lastTail: string | undefined): StreamDelta | undefined {
     const tail = this.tail;
-    if (this.pendingBytes === 0 && tail === lastTail) return undefined;
-    const appended = concatBytes(this.pending, this.pendingBytes);
+    if (this.pendingLength === 0 && tail === lastTail) return undefined;
+    const appended = concatBytes(this.pending, this.pendingLength);
     const delta = { offset: this.sentBytes, appended, tail };
-    this.sentBytes += this.pendingBytes;
+    this.sentBytes += this.pendingLength;
     this.pending = [];
-    this.pendingBytes = 0;
+    this.pendingLength = 0;
     return delta;
   }
 
@@ -118,7 +123,7 @@ export class StreamOutput {
   restate(): StreamDelta {
     this.sentBytes = this.store.bytes;
     this.pending = [];
-    this.pendingBytes = 0;
+    this.pendingLength = 0;
     return { offset: 0, appended: this.store.read(), tail: this.tail };
   }
 
@@ -174,7 +179,7 @@ export class StreamOutput {
       bytes = utf8Encoder.encode(shown);
     }
     this.pending.push(bytes);
-    this.pendingBytes += bytes.byteLength;
+    this.pendingLength += bytes.byteLength;
     this.recent = lastLines(this.recent + (shown.length > PREVIEW_CHARS ? shown.slice(shown.length - PREVIEW_CHARS) : shown));
   }
 }
