@@ -122,6 +122,7 @@ export class Daemon {
     fs.chmodSync(cacheDir, 0o700);
     const lock = await DaemonLock.acquire(files, socketPath);
     let logger: Logger | undefined;
+    let blobServer: BlobServer | undefined;
     try {
       await clearStaleSocket(socketPath);
       for (const dir of [files.notebookDocs, files.kernels, files.envs, files.blobs]) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -129,7 +130,7 @@ export class Daemon {
       const store = new RoomStore(files.notebookDocs, logger);
       const provider = new KernelProvider({ kernelsDir: files.kernels, envsCacheDir: cacheDir, logger });
       const blobs = new BlobStore(files.blobs);
-      const blobServer = await BlobServer.start(blobs);
+      blobServer = await BlobServer.start(blobs);
       const server = net.createServer();
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
@@ -162,6 +163,7 @@ export class Daemon {
       logger.info("daemon started", { socket: socketPath, pid: process.pid, version: PACKAGE_VERSION });
       return daemon;
     } catch (error) {
+      await blobServer?.close();
       logger?.close();
       await lock.close();
       throw error;
