@@ -54,7 +54,8 @@ async function main(): Promise<void> {
   daemon = await Daemon.start({ socketPath: argument("--socket"), cacheDir: argument("--cache-dir") });
   for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(signal, () => void daemon?.stop());
   await daemon.stopped;
-  process.exit(0);
+  // A stop that a crash began still ends in failure.
+  process.exit(crashing ? 1 : 0);
 }
 
 main().catch((error: unknown) => {
