@@ -27,6 +27,7 @@ export class Logger {
   private readonly keep: number;
   private fd: number | undefined;
   private size = 0;
+  private closed = false;
 
   constructor(
     private readonly file: string | undefined,
@@ -37,10 +38,7 @@ export class Logger {
     const envMax = Number(process.env.RUNTIMED_LOG_MAX_BYTES);
     this.maxBytes = maxBytes ?? (Number.isFinite(envMax) && envMax > 0 ? envMax : DEFAULT_MAX_BYTES);
     this.keep = Math.max(1, Math.floor(keep ?? DEFAULT_KEEP));
-    if (file) {
-      this.fd = fs.openSync(file, "a", 0o600);
-      this.size = fs.fstatSync(this.fd).size;
-    }
+    if (file) this.open();
   }
 
   debug(message: string, fields?: Record<string, unknown>): void {
@@ -57,6 +55,7 @@ export class Logger {
   }
 
   close(): void {
+    this.closed = true;
     const fd = this.fd;
     this.fd = undefined;
     if (fd === undefined) return;
@@ -68,8 +67,10 @@ export class Logger {
   }
 
   private write(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
-    if (levels[level] < this.threshold || this.fd === undefined) return;
+    if (levels[level] < this.threshold || !this.file || this.closed) return;
     try {
+      // A rotation that could not reopen the file (disk full, directory gone) is retried here.
+      if (this.fd === undefined) this.open();
       const line = Buffer.from(`${new Date().toISOString()} ${level.toUpperCase()} ${message}${formatFields(fields)}\n`);
       if (this.size > 0 && this.size + line.length > this.maxBytes) this.rotate();
       if (this.fd === undefined) return;
@@ -83,15 +84,22 @@ export class Logger {
   /** Shifts `daemon.log` to `.1` (and older ones on), then starts a new file. */
   private rotate(): void {
     const file = this.file!;
-    this.close();
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd !== undefined) fs.closeSync(fd);
     try {
       for (let index = this.keep - 1; index >= 1; index--) renameIfExists(`${file}.${index}`, `${file}.${index + 1}`);
       renameIfExists(file, `${file}.1`);
     } finally {
       // Even when a rename failed, logging goes on (in the old file, which then grows on).
-      this.fd = fs.openSync(file, "a", 0o600);
-      this.size = fs.fstatSync(this.fd).size;
+      this.open();
     }
+  }
+
+  private open(): void {
+    const fd = fs.openSync(this.file!, "a", 0o600);
+    this.size = fs.fstatSync(fd).size;
+    this.fd = fd;
   }
 }
 
