@@ -71,8 +71,9 @@ export class DaemonLock {
 
   /**
    * Takes the lock of `files.cacheDir` for a daemon that will serve `socketPath`. Rejects with
-   * DAEMON_RUNNING ("already serves") when a daemon answers on this socket or on the holder's,
-   * or when a live holder keeps its lock fresh but never answers.
+   * DAEMON_RUNNING ("already serves", which starters that lost a race look for) when a daemon
+   * answers on this socket or on the holder's, and when a live holder keeps its lock fresh for
+   * half a minute without ever answering.
    */
   static async acquire(files: Files, socketPath: string, timing: DaemonLockTiming = {}): Promise<DaemonLock> {
     const lock = new DaemonLock(files, socketPath, { updateMs: timing.updateMs ?? UPDATE_MS, staleMs: timing.staleMs ?? STALE_MS });
@@ -90,7 +91,7 @@ export class DaemonLock {
       if (Date.now() > deadline) {
         throw new RuntimedError(
           "DAEMON_RUNNING",
-          `A runtimed daemon (pid ${holder.owner?.pid ?? "unknown"}) already serves ${files.cacheDir} but does not answer at ${holder.owner?.socket ?? socketPath}; stop it, or remove ${files.lock} if no runtimed daemon runs`,
+          `Process ${holder.owner?.pid ?? "(unknown pid)"} holds the daemon lock of ${files.cacheDir} but does not answer at ${holder.owner?.socket ?? socketPath}; stop it, or remove ${files.lock} if no runtimed daemon runs`,
         );
       }
       await sleep(POLL_MS);
@@ -246,7 +247,7 @@ export class DaemonLock {
     this.retryTimer.unref();
   }
 
-  /** Stops counting as the holder and removes this daemon's owner record. */
+  /** Stops counting as the holder and removes this daemon's owner record (the exit hook's part). */
   forget(): void {
     this.release = undefined;
     held.delete(this.token);
