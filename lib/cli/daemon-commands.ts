@@ -27,7 +27,8 @@ Commands:
                          -f keeps printing new lines until Ctrl-C (across rotations).
   gc [--grace SECS] [--json]
                          Remove stored outputs (blobs) no notebook refers to any more,
-                         except those younger than SECS (default: the daemon's, 600).
+                         except those younger than SECS (default: the daemon's, 600;
+                         with 0, a cell running right now may lose its newest output).
                          The daemon also does this on its own, hourly.
 
 Options for every command:
