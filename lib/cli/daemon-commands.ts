@@ -7,7 +7,7 @@ import { isAlive, spawnDaemon, startFailed, takeStartError } from "../transport/
 import { DaemonClient, type DaemonStatusReport } from "../transport/daemon-client";
 import { UsageError, parseCommandArgs, positiveNumber, wantsHelp } from "./args";
 import type { CliContext } from "./context";
-import { formatDuration } from "./format";
+import { formatBytes, formatDuration, plural } from "./format";
 import { followFile, readLastLines } from "./log-tail";
 import { waitForSignal } from "./signals";
 
@@ -24,7 +24,12 @@ Commands:
   status [--json]        Version, pid, uptime, socket, cache dir, rooms and pool.
                          Exits 1 when no daemon is running.
   logs [-f] [-n N]       Print the last N lines (default 50) of the daemon log;
-                         -f keeps printing new lines until Ctrl-C.
+                         -f keeps printing new lines until Ctrl-C (across rotations).
+  gc [--grace SECS] [--json]
+                         Remove stored outputs (blobs) no notebook refers to any more,
+                         except those younger than SECS (default: the daemon's, 600;
+                         with 0, a cell running right now may lose its newest output).
+                         The daemon also does this on its own, hourly.
 
 Options for every command:
   --socket PATH          The daemon's socket (default: $RUNTIMED_SOCKET_PATH, else <cache dir>/runtimed.sock)
@@ -37,7 +42,7 @@ const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 30_000;
 const POLL_MS = 100;
 
-/** `runtimed daemon <start|stop|status|logs>`; resolves with the exit code. */
+/** `runtimed daemon <start|stop|status|logs|gc>`; resolves with the exit code. */
 export async function daemonCommand(argv: string[], context: CliContext): Promise<number> {
   if (wantsHelp(argv)) {
     context.stdout.write(daemonHelp);
@@ -61,11 +66,15 @@ export async function daemonCommand(argv: string[], context: CliContext): Promis
       const lines = positiveNumber(values.lines, "-n", HELP_COMMAND) ?? 50;
       return logs(context, Math.floor(lines), values.follow === true);
     }
+    case "gc": {
+      const { values } = parseCommandArgs(rest, { grace: { type: "string" }, json: { type: "boolean" } }, HELP_COMMAND);
+      return collectGarbage(context, nonNegativeNumber(values.grace, "--grace"), values.json === true);
+    }
     case undefined:
       context.stderr.write(daemonHelp);
       return 2;
     default:
-      throw new UsageError(`Unknown daemon command '${subcommand}'; use start, stop, status or logs`, HELP_COMMAND);
+      throw new UsageError(`Unknown daemon command '${subcommand}'; use start, stop, status, logs or gc`, HELP_COMMAND);
   }
 }
 
@@ -204,6 +213,30 @@ async function logs(context: CliContext, lines: number, follow: boolean): Promis
     signal.dispose();
   }
   return 0;
+}
+
+async function collectGarbage(context: CliContext, graceSecs: number | undefined, json: boolean): Promise<number> {
+  const client = new DaemonClient({ socketPath: context.socketPath });
+  if (!(await client.isRunning())) {
+    context.stderr.write(`No runtimed daemon is running at ${context.socketPath}; blobs are collected by a running daemon (\`runtimed daemon start\`)\n`);
+    return 1;
+  }
+  const report = await client.collectGarbage({ graceSecs });
+  if (json) {
+    context.stdout.write(JSON.stringify(report, null, 2) + "\n");
+  } else if (report.skipped) {
+    context.stderr.write(`Nothing collected: ${report.skipped}\n`);
+  } else {
+    context.stdout.write(`Removed ${plural(report.removed, "blob")} (${formatBytes(report.freedBytes)} freed); kept ${report.kept}\n`);
+  }
+  return report.skipped ? 1 : 0;
+}
+
+function nonNegativeNumber(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (value.trim() === "" || !Number.isFinite(number) || number < 0) throw new UsageError(`${flag} takes a number of seconds (0 or more), not '${value}'`, HELP_COMMAND);
+  return number;
 }
 
 /** The daemon's status, or undefined when none answers at the socket. */

@@ -35,36 +35,54 @@ export interface FileFollower {
 }
 
 /**
- * Calls `onText` with whatever is appended to `file` after `fromOffset`, like `tail -f`. A file
- * that shrinks (truncated, replaced) is read again from its start; a missing file is waited for.
+ * Calls `onText` with whatever is appended to `file` after `fromOffset`, like `tail -F`. When
+ * the file is rotated (renamed away, a new one created in its place) the rest of the old file
+ * is read, then the new one from its start; a file that shrinks (truncated) is read again from
+ * its start; a missing file is waited for.
  */
 export function followFile(file: string, fromOffset: number, onText: (text: string) => void): FileFollower {
+  let current: { fd: number; ino: number } | undefined;
   let offset = fromOffset;
   let reading = false;
   // A read may end inside a multi-byte character; the decoder holds it for the next read.
   const decoder = new StringDecoder("utf8");
+  const drain = () => {
+    if (!current) return;
+    const size = fs.fstatSync(current.fd).size;
+    if (size < offset) offset = 0;
+    if (size === offset) return;
+    const chunk = Buffer.alloc(size - offset);
+    const read = fs.readSync(current.fd, chunk, 0, chunk.length, offset);
+    offset += read;
+    const text = decoder.write(chunk.subarray(0, read));
+    if (text) onText(text);
+  };
+  const close = () => {
+    if (current) fs.closeSync(current.fd);
+    current = undefined;
+  };
   const poll = () => {
     if (reading) return;
     reading = true;
     try {
-      let size: number;
+      drain();
+      let ino: number;
       try {
-        size = fs.statSync(file).size;
+        ino = fs.statSync(file).ino;
       } catch {
         return;
       }
-      if (size < offset) offset = 0;
-      if (size === offset) return;
-      const fd = fs.openSync(file, "r");
+      if (current?.ino === ino) return;
+      // First sight of the file, or a new file in its place: the old one is read to its end.
+      if (current) offset = 0;
+      close();
       try {
-        const chunk = Buffer.alloc(size - offset);
-        const read = fs.readSync(fd, chunk, 0, chunk.length, offset);
-        offset += read;
-        const text = decoder.write(chunk.subarray(0, read));
-        if (text) onText(text);
-      } finally {
-        fs.closeSync(fd);
+        const fd = fs.openSync(file, "r");
+        current = { fd, ino: fs.fstatSync(fd).ino };
+      } catch {
+        return;
       }
+      drain();
     } finally {
       reading = false;
     }
@@ -75,6 +93,7 @@ export function followFile(file: string, fromOffset: number, onText: (text: stri
     stop: () => {
       clearInterval(timer);
       poll();
+      close();
     },
   };
 }

@@ -19,6 +19,7 @@ Commands:
   daemon stop                   Stop the daemon
   daemon status [--json]        Show version, pid, uptime, socket, rooms and pool
   daemon logs [-f] [-n N]       Print (and follow) the daemon log
+  daemon gc [--grace SECS]      Remove stored outputs no notebook refers to
   rooms [--json]                List open notebook rooms
   pool [--flush] [--json]       Show (or flush) prewarmed environments
   run <notebook.ipynb>          Execute every code cell of a notebook

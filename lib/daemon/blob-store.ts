@@ -6,6 +6,7 @@ import { RuntimedError } from "../protocol/errors";
 import { blobFilePath } from "../protocol/paths";
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
+const TEMP_FILE = /^\..+\.\d+\.[0-9a-f]+\.tmp$/;
 const FALLBACK_MEDIA_TYPE = "application/octet-stream";
 // A media type is sent back as a Content-Type header, so only token characters (RFC 9110) and
 // simple parameters get in: nothing that could end a header line or smuggle another one.
@@ -67,18 +68,28 @@ export class BlobStore implements BlobSink {
       fs.renameSync(temp, file);
     } catch (error) {
       fs.rmSync(temp, { force: true });
-      throw new RuntimedError("INTERNAL", `Could not store blob ${hash}: ${(error as Error).message}`, { cause: error });
+      throw storageFailed(`store blob ${hash}`, error);
     } finally {
       this.growing.delete(temp);
     }
   }
 
-  /** Stores `bytes` (synchronously, idempotently) and returns their sha256 hex. */
+  /**
+   * Stores `bytes` (synchronously, idempotently) and returns their sha256 hex. A write the disk
+   * refuses (full, read-only, I/O error) throws a STORAGE_FAILED RuntimedError and leaves no
+   * partial file behind.
+   */
   put(bytes: Uint8Array, mediaType: string): string {
     const hash = createHash("sha256").update(bytes).digest("hex");
     const file = this.blobPath(hash);
-    if (fs.existsSync(file)) return hash;
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    // A blob stored again is in use again: a fresh mtime keeps the collector's grace period
+    // over it, however old the file, until the document that now refers to it is saved.
+    if (touch(file)) return hash;
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw storageFailed(`create the blob directory ${path.dirname(file)}`, error);
+    }
     // The media type goes first: a blob file never exists without it.
     const meta = { media_type: safeMediaType(mediaType), size: bytes.byteLength };
     writeAtomically(this.metaPath(hash), JSON.stringify(meta) + "\n");
@@ -172,7 +183,7 @@ export class BlobWriter {
       this.fd = fs.openSync(tempFile, "wx+", 0o600);
     } catch (error) {
       forget();
-      throw new RuntimedError("INTERNAL", `Could not create ${tempFile}: ${(error as Error).message}`, { cause: error });
+      throw storageFailed(`create ${tempFile}`, error);
     }
   }
 
@@ -183,7 +194,11 @@ export class BlobWriter {
 
   /** Appends bytes; throws (disk full, ...) with the file left for `abort()`. */
   append(bytes: Uint8Array): void {
-    for (let at = 0; at < bytes.byteLength; ) at += fs.writeSync(this.fd, bytes, at, bytes.byteLength - at);
+    try {
+      for (let at = 0; at < bytes.byteLength; ) at += fs.writeSync(this.fd, bytes, at, bytes.byteLength - at);
+    } catch (error) {
+      throw storageFailed(`write ${this.tempFile}`, error);
+    }
     this.hash.update(bytes);
     this.written += bytes.byteLength;
   }
@@ -237,14 +252,41 @@ function safeMediaType(mediaType: string): string {
   return mediaType.length <= MAX_MEDIA_TYPE_LENGTH && MEDIA_TYPE.test(mediaType) ? mediaType : FALLBACK_MEDIA_TYPE;
 }
 
+/** Whether `name` is one of the store's temp files (`.<name>.<pid>.<random hex>.tmp`). */
+export function isBlobTempFile(name: string): boolean {
+  return TEMP_FILE.test(name);
+}
+
 function writeAtomically(file: string, data: string | Uint8Array): void {
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   try {
     fs.writeFileSync(temp, data, { mode: 0o600, flag: "wx" });
     fs.renameSync(temp, file);
   } catch (error) {
-    fs.rmSync(temp, { force: true });
-    throw new RuntimedError("INTERNAL", `Could not write blob file ${file}: ${(error as Error).message}`, { cause: error });
+    try {
+      fs.rmSync(temp, { force: true });
+    } catch {
+      // the collector removes temp files left behind
+    }
+    throw storageFailed(`write blob file ${file}`, error);
+  }
+}
+
+function storageFailed(what: string, error: unknown): RuntimedError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const hint = code === "ENOSPC" || code === "EDQUOT" ? " (the disk is full: free some space)" : "";
+  return new RuntimedError("STORAGE_FAILED", `Could not ${what}: ${(error as Error).message}${hint}`, { cause: error });
+}
+
+/** Sets a file's times to now; false when it does not exist. */
+function touch(file: string): boolean {
+  const now = new Date();
+  try {
+    fs.utimesSync(file, now, now);
+    return true;
+  } catch {
+    // Missing (or not ours to touch): write it, which also says what is wrong if anything is.
+    return false;
   }
 }
 

@@ -5,15 +5,6 @@ import type { daemonFiles, DaemonInfo } from "../protocol/paths";
 
 type Files = ReturnType<typeof daemonFiles>;
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /** True when something accepts connections at the socket. */
 export function socketAnswers(socketPath: string, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
@@ -27,45 +18,6 @@ export function socketAnswers(socketPath: string, timeoutMs = 1000): Promise<boo
     socket.once("connect", () => done(true));
     socket.once("error", () => done(false));
   });
-}
-
-/**
- * Takes the daemon lock for a cache dir: exactly one process wins, even when several start at
- * once. A lock left by a dead process is taken over; a live owner is a DAEMON_RUNNING error.
- */
-export async function acquireLock(files: Files, socketPath: string): Promise<void> {
-  let tookOver = false;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = fs.openSync(files.lock, "wx", 0o600);
-      fs.writeSync(fd, String(process.pid));
-      fs.closeSync(fd);
-      if (tookOver) await confirmLock(files, socketPath);
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    }
-    const owner = Number.parseInt(readOr(files.lock, ""), 10);
-    if (Number.isInteger(owner) && (owner === process.pid || processAlive(owner))) throw alreadyServing(owner, socketPath);
-    fs.rmSync(files.lock, { force: true });
-    tookOver = true;
-  }
-  throw new RuntimedError("DAEMON_RUNNING", `Could not take the daemon lock ${files.lock}`);
-}
-
-// Two starters that both found the same dead owner may both remove "its" lock, the second
-// removing the first's fresh one. Whoever's lock is gone a moment later lost the race.
-async function confirmLock(files: Files, socketPath: string): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  const owner = Number.parseInt(readOr(files.lock, ""), 10);
-  if (owner !== process.pid) throw alreadyServing(owner, socketPath);
-}
-
-function alreadyServing(owner: number, socketPath: string): RuntimedError {
-  return new RuntimedError(
-    "DAEMON_RUNNING",
-    `A runtimed daemon (pid ${owner}) already serves ${socketPath}; stop it with \`npx runtimed daemon stop\` or use another RUNTIMED_SOCKET_PATH`,
-  );
 }
 
 /** Removes a socket nobody answers on, so a new daemon can listen there. */
@@ -83,17 +35,17 @@ export function writeDaemonInfo(files: Files, info: DaemonInfo): void {
   fs.renameSync(temp, files.info);
 }
 
-/** Removes what this daemon advertised, only if it is still this daemon's. */
-export function removeDaemonFiles(files: Files, socketPath: string): void {
-  if (readOr(files.lock, "") === String(process.pid)) {
-    fs.rmSync(socketPath, { force: true });
-    try {
-      const info = JSON.parse(readOr(files.info, "{}")) as { pid?: number };
-      if (info.pid === process.pid) fs.rmSync(files.info, { force: true });
-    } catch {
-      // not ours to remove
-    }
-    fs.rmSync(files.lock, { force: true });
+/**
+ * Removes what this daemon advertised: the socket, while it still holds the cache dir's lock
+ * (otherwise it may be another daemon's by now), and daemon.json if it names this process.
+ */
+export function removeDaemonFiles(files: Files, socketPath: string, holdsLock: boolean): void {
+  if (holdsLock) fs.rmSync(socketPath, { force: true });
+  try {
+    const info = JSON.parse(readOr(files.info, "{}")) as { pid?: number; endpoint?: string };
+    if (info.pid === process.pid && info.endpoint === socketPath) fs.rmSync(files.info, { force: true });
+  } catch {
+    // not ours to remove
   }
 }
 

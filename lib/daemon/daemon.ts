@@ -20,7 +20,9 @@ import { PACKAGE_VERSION } from "../protocol/version";
 import { BlobServer } from "./blob-server";
 import { BlobStore } from "./blob-store";
 import { ClientConnection } from "./client-connection";
-import { acquireLock, clearStaleSocket, removeDaemonFiles, writeDaemonInfo } from "./daemon-files";
+import { BlobCollector } from "./blob-collector";
+import { clearStaleSocket, removeDaemonFiles, writeDaemonInfo } from "./daemon-files";
+import { DaemonLock } from "./daemon-lock";
 import { KernelProvider } from "./kernel-provider";
 import { Logger } from "./logger";
 import { Room } from "./room";
@@ -40,6 +42,13 @@ export interface DaemonOptions {
    * down, its document stays on disk (default `RUNTIMED_ROOM_IDLE_SECS`, else 300).
    */
   roomIdleSecs?: number;
+  /**
+   * Unreferenced blobs younger than this are never collected (default
+   * `RUNTIMED_BLOB_GRACE_SECS`, else 600); see {@link BlobCollector}.
+   */
+  blobGraceSecs?: number;
+  /** Time between background blob collections (default `RUNTIMED_BLOB_GC_INTERVAL_SECS`, else 3600; 0: none). */
+  blobCollectIntervalSecs?: number;
 }
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -69,8 +78,19 @@ export class Daemon {
     private readonly blobs: BlobStore,
     private readonly blobServer: BlobServer,
     private readonly options: DaemonOptions,
+    private readonly lock: DaemonLock,
   ) {
     this.stoppedPromise = new Promise((resolve) => (this.resolveStopped = resolve));
+    lock.onEvent = (level, message, fields) => logger[level](message, fields);
+    this.collector = new BlobCollector({
+      blobDir: blobs.directory,
+      documentsDir: daemonFiles(cacheDir).notebookDocs,
+      loadedDocuments: () => [...this.rooms.values()].map((room) => room.document.doc),
+      tempFilesInUse: () => blobs.tempFilesInUse,
+      logger,
+      graceSecs: options.blobGraceSecs,
+      intervalSecs: options.blobCollectIntervalSecs,
+    });
     const idleSecs = options.roomIdleSecs ?? Number(process.env.RUNTIMED_ROOM_IDLE_SECS ?? 300);
     this.roomIdleMs = Number.isFinite(idleSecs) && idleSecs >= 0 ? idleSecs * 1000 : 300_000;
     this.sweepTimer = setInterval(() => this.unloadIdleRooms(), Math.max(50, Math.min(this.roomIdleMs / 4, 30_000)));
@@ -80,6 +100,7 @@ export class Daemon {
   private readonly roomIdleMs: number;
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly unloading = new Set<Promise<void>>();
+  private readonly collector: BlobCollector;
 
   /** Unloads rooms that have been idle for longer than the configured time. */
   private unloadIdleRooms(): void {
@@ -100,8 +121,9 @@ export class Daemon {
     const files = daemonFiles(cacheDir);
     fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
     fs.chmodSync(cacheDir, 0o700);
-    await acquireLock(files, socketPath);
+    const lock = await DaemonLock.acquire(files, socketPath);
     let logger: Logger | undefined;
+    let blobServer: BlobServer | undefined;
     try {
       await clearStaleSocket(socketPath);
       for (const dir of [files.notebookDocs, files.kernels, files.envs, files.blobs]) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -109,20 +131,25 @@ export class Daemon {
       const store = new RoomStore(files.notebookDocs, logger);
       const provider = new KernelProvider({ kernelsDir: files.kernels, envsCacheDir: cacheDir, logger });
       const blobs = new BlobStore(files.blobs);
-      const blobServer = await BlobServer.start(blobs);
+      blobServer = await BlobServer.start(blobs);
       const server = net.createServer();
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
-        // 0600 from the first moment: no window where another user could connect.
+        // 0600 from the first moment: no window where another user could connect. The socket
+        // file is made inside listen(), synchronously; the umask is the whole process's, so it
+        // is restored right there, whether listen succeeds, fails or throws.
         const previousUmask = process.umask(0o177);
-        server.listen(socketPath, () => {
+        try {
+          server.listen(socketPath, () => {
+            server.off("error", reject);
+            resolve();
+          });
+        } finally {
           process.umask(previousUmask);
-          server.off("error", reject);
-          resolve();
-        });
+        }
       });
       fs.chmodSync(socketPath, 0o600);
-      const daemon = new Daemon(socketPath, cacheDir, server, logger, store, provider, blobs, blobServer, options);
+      const daemon = new Daemon(socketPath, cacheDir, server, logger, store, provider, blobs, blobServer, options, lock);
       server.on("connection", (socket) => daemon.accept(socket));
       writeDaemonInfo(files, {
         endpoint: socketPath,
@@ -133,11 +160,13 @@ export class Daemon {
         blob_port: blobServer.port,
       });
       provider.start();
+      daemon.collector.start();
       logger.info("daemon started", { socket: socketPath, pid: process.pid, version: PACKAGE_VERSION });
       return daemon;
     } catch (error) {
+      await blobServer?.close();
       logger?.close();
-      fs.rmSync(files.lock, { force: true });
+      await lock.close();
       throw error;
     }
   }
@@ -169,6 +198,7 @@ export class Daemon {
   private async shutdown(): Promise<void> {
     this.logger.info("daemon stopping");
     clearInterval(this.sweepTimer);
+    await this.collector.stop();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     // Clients hear that this stop is on purpose, then how their executions ended, then the close.
     for (const room of this.rooms.values()) room.announceStop("The runtimed daemon was stopped on purpose");
@@ -181,7 +211,8 @@ export class Daemon {
     await this.blobServer.close();
     for (const socket of this.sockets) socket.socket.destroy();
     await closed;
-    removeDaemonFiles(daemonFiles(this.cacheDir), this.socketPath);
+    removeDaemonFiles(daemonFiles(this.cacheDir), this.socketPath, this.lock.held);
+    await this.lock.close();
     this.logger.info("daemon stopped");
     this.logger.close();
     this.resolveStopped();
@@ -287,6 +318,10 @@ export class Daemon {
       case "flush_pool":
         await this.provider.flushPool();
         return {};
+      case "collect_garbage": {
+        const report = await this.collector.collect(request.grace_secs ?? undefined);
+        return { removed: report.removed, freed_bytes: report.freedBytes, kept: report.kept, skipped: report.skipped };
+      }
       case "shutdown":
         setImmediate(() => void this.stop());
         return {};

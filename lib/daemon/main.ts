@@ -1,20 +1,61 @@
 /**
  * Entry point of a detached daemon: `node dist/daemon/main.js [--socket PATH] [--cache-dir DIR]`.
- * Exits 0 after a clean stop, 1 (with a message on stderr) when it cannot serve.
+ * Exits 0 after a clean stop, 1 (with a message on stderr) when it cannot serve, and 1 after an
+ * error nothing caught, which it first writes with its stack to `daemon.log`.
  */
+import * as fs from "node:fs";
+import { inspect } from "node:util";
 import { RuntimedError } from "../protocol/errors";
+import { daemonFiles, defaultCacheDir } from "../protocol/paths";
 import { Daemon } from "./daemon";
+
+// After a crash, stopping kernels and saving rooms gets this long before the process exits.
+const CRASH_STOP_TIMEOUT_MS = 5_000;
+
+let daemon: Daemon | undefined;
+let crashing = false;
 
 function argument(name: string): string | undefined {
   const index = process.argv.indexOf(name);
   return index >= 0 ? process.argv[index + 1] : undefined;
 }
 
+/**
+ * Records an error nothing caught, then ends the process. The record is written synchronously,
+ * beside the Logger (which may be the thing that broke): a spawned daemon's stderr goes to a
+ * file its starter removes, so `daemon.log` is where a person looks.
+ */
+function crash(kind: "uncaughtException" | "unhandledRejection", error: unknown): void {
+  const detail = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : inspect(error);
+  const record = `${new Date().toISOString()} ERROR daemon crashed (${kind}); exiting\n${detail}\n`;
+  try {
+    fs.appendFileSync(daemonFiles(daemon?.cacheDir ?? argument("--cache-dir") ?? defaultCacheDir()).log, record, { mode: 0o600 });
+  } catch {
+    // no log to write to: stderr below is all there is
+  }
+  try {
+    process.stderr.write(`runtimed daemon: ${kind}: ${detail}\n`);
+  } catch {
+    // stderr closed
+  }
+  if (crashing) process.exit(1);
+  crashing = true;
+  // Kernels left running would outlive us as orphans, and rooms hold unsaved edits: stop what
+  // can be stopped, but a daemon in an unknown state gets a deadline, not a promise.
+  setTimeout(() => process.exit(1), CRASH_STOP_TIMEOUT_MS);
+  void Promise.resolve()
+    .then(() => daemon?.stop())
+    .finally(() => process.exit(1));
+}
+
 async function main(): Promise<void> {
-  const daemon = await Daemon.start({ socketPath: argument("--socket"), cacheDir: argument("--cache-dir") });
-  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(signal, () => void daemon.stop());
+  process.on("uncaughtException", (error) => crash("uncaughtException", error));
+  process.on("unhandledRejection", (reason) => crash("unhandledRejection", reason));
+  daemon = await Daemon.start({ socketPath: argument("--socket"), cacheDir: argument("--cache-dir") });
+  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(signal, () => void daemon?.stop());
   await daemon.stopped;
-  process.exit(0);
+  // A stop that a crash began still ends in failure.
+  process.exit(crashing ? 1 : 0);
 }
 
 main().catch((error: unknown) => {

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as Automerge from "@automerge/automerge";
+import { RuntimedError } from "../protocol/errors";
 import { createNotebookDoc, loadNotebookDoc, type NotebookDoc } from "../notebook/schema";
 import type { Logger } from "./logger";
 
@@ -43,10 +44,25 @@ export class RoomStore {
     }
   }
 
+  /**
+   * Writes a room's document. A write the disk refuses (full, read-only, I/O error) throws a
+   * STORAGE_FAILED RuntimedError and leaves the previous save in place, whole.
+   */
   save(notebookId: string, doc: Automerge.Doc<NotebookDoc>): void {
     const file = this.pathFor(notebookId);
     const temp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(temp, Automerge.save(doc), { mode: 0o600 });
-    fs.renameSync(temp, file);
+    try {
+      fs.writeFileSync(temp, Automerge.save(doc), { mode: 0o600 });
+      fs.renameSync(temp, file);
+    } catch (error) {
+      try {
+        fs.rmSync(temp, { force: true });
+      } catch {
+        // the next save overwrites it
+      }
+      const code = (error as NodeJS.ErrnoException).code;
+      const hint = code === "ENOSPC" || code === "EDQUOT" ? " (the disk is full: free some space)" : "";
+      throw new RuntimedError("STORAGE_FAILED", `Could not save notebook ${notebookId} to ${file}: ${(error as Error).message}${hint}`, { cause: error });
+    }
   }
 }

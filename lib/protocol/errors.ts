@@ -13,6 +13,7 @@ export type RuntimedErrorCode =
   | "ENV_FAILED"
   | "CANCELLED"
   | "CLOSED"
+  | "STORAGE_FAILED"
   | "INTERNAL";
 
 /** The one error class of runtimed: a `code` to branch on and a message a person can act on. */

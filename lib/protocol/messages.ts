@@ -95,6 +95,8 @@ export type PoolRequestBody =
   | { action: "status" }
   | { action: "list_rooms" }
   | { action: "flush_pool" }
+  /** Removes blobs no document refers to; `grace_secs` overrides the daemon's grace period. */
+  | { action: "collect_garbage"; grace_secs?: number | null }
   | { action: "shutdown" };
 
 export type RequestBody = RoomRequestBody | PoolRequestBody;
@@ -164,6 +166,8 @@ export interface ResponseData {
   status: DaemonStatus;
   list_rooms: { rooms: RoomSummary[] };
   flush_pool: Record<string, never>;
+  /** What the collection removed and kept; `skipped` says why nothing was removed, when so. */
+  collect_garbage: { removed: number; freed_bytes: number; kept: number; skipped: string | null };
   shutdown: Record<string, never>;
 }
 
@@ -229,10 +233,11 @@ const requestFields: { [A in RequestBody["action"]]: Record<string, FieldKind> }
   status: {},
   list_rooms: {},
   flush_pool: {},
+  collect_garbage: { grace_secs: "number?" },
   shutdown: {},
 };
 
-const poolActions = new Set<string>(["ping", "status", "list_rooms", "flush_pool", "shutdown"]);
+const poolActions = new Set<string>(["ping", "status", "list_rooms", "flush_pool", "collect_garbage", "shutdown"]);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);

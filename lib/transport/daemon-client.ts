@@ -32,6 +32,18 @@ export interface DaemonStatusReport {
   pool: DaemonStatus["pool"];
 }
 
+/** What a blob collection did (see `DaemonClient.collectGarbage`). */
+export interface GarbageReport {
+  /** Blobs removed. */
+  removed: number;
+  /** Bytes freed: those blobs, their meta files and leftover temp files. */
+  freedBytes: number;
+  /** Blobs kept: referenced by a notebook, or younger than the grace period. */
+  kept: number;
+  /** Why nothing was removed (a saved notebook that cannot be read), or null. */
+  skipped: string | null;
+}
+
 function toListing(room: RoomSummary): RoomListing {
   return { notebookId: room.notebook_id, clients: room.clients, kernelStatus: room.kernel_status, envSource: room.env_source };
 }
@@ -82,6 +94,16 @@ export class DaemonClient {
   /** Discards the prewarmed environments and kernels; the pool refills in the background. */
   async flushPool(): Promise<void> {
     await this.withConnection((connection) => connection.request({ action: "flush_pool" }));
+  }
+
+  /**
+   * Removes the blobs (large output payloads) that no notebook refers to any more, keeping
+   * those younger than the daemon's grace period (10 minutes unless configured), or than
+   * `graceSecs` when given. The daemon also does this hourly on its own.
+   */
+  async collectGarbage(options: { graceSecs?: number } = {}): Promise<GarbageReport> {
+    const reply = await this.withConnection((connection) => connection.request({ action: "collect_garbage", grace_secs: options.graceSecs ?? null }));
+    return { removed: reply.removed, freedBytes: reply.freed_bytes, kept: reply.kept, skipped: reply.skipped };
   }
 
   /** Asks the daemon to stop (kernels shut down, rooms saved). */

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -19,7 +20,7 @@ describe("runtimed help and usage errors", () => {
   it("--help lists every command and exits 0", async () => {
     const result = await runCli(["--help"]);
     expect(result).toMatchObject({ exitCode: 0 });
-    for (const command of ["daemon start", "daemon stop", "daemon status", "daemon logs", "rooms", "pool", "run <notebook.ipynb>", "--socket PATH"]) {
+    for (const command of ["daemon start", "daemon stop", "daemon status", "daemon logs", "daemon gc", "rooms", "pool", "run <notebook.ipynb>", "--socket PATH"]) {
       expect(result.stdout).toContain(command);
     }
   });
@@ -63,7 +64,7 @@ describe("runtimed help and usage errors", () => {
     expect(option.stderr).toContain("Unknown option '--bogus'");
     expect(option.stderr).toContain("See `runtimed daemon --help`");
     expect(subcommand).toMatchObject({ exitCode: 2 });
-    expect(subcommand.stderr).toContain("Unknown daemon command 'restart-everything'; use start, stop, status or logs");
+    expect(subcommand.stderr).toContain("Unknown daemon command 'restart-everything'; use start, stop, status, logs or gc");
     expect(value).toMatchObject({ exitCode: 2 });
     expect(value.stderr).toContain("-n takes a positive number, not 'many'");
   });
@@ -244,6 +245,41 @@ describe("runtimed against a running daemon", () => {
       await room.dispose();
       removeDir(room.cacheDir);
     }
+  });
+
+  it("daemon gc removes stored outputs no notebook refers to and says what it did; --grace and --json", async () => {
+    const room = await startTestDaemon();
+    const plant = (text: string, ageMs: number) => {
+      const hash = createHash("sha256").update(text).digest("hex");
+      const file = path.join(daemonFiles(room.cacheDir).blobs, hash.slice(0, 2), hash);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, text);
+      const when = new Date(Date.now() - ageMs);
+      fs.utimesSync(file, when, when);
+      return file;
+    };
+    try {
+      const old = plant("x".repeat(3000), 2 * 3600_000);
+      const recent = plant("y".repeat(100), 60_000);
+      const gc = await runCli(["daemon", "gc", "--socket", room.socketPath]);
+      expect(gc).toMatchObject({ exitCode: 0 });
+      expect(gc.stdout).toBe("Removed 1 blob (2.9 KiB freed); kept 1\n");
+      expect(fs.existsSync(old)).toBe(false);
+      expect(fs.existsSync(recent)).toBe(true);
+      const json = await runCli(["daemon", "gc", "--grace", "0", "--json", "--socket", room.socketPath]);
+      expect(json).toMatchObject({ exitCode: 0 });
+      expect(JSON.parse(json.stdout)).toEqual({ removed: 1, freedBytes: 100, kept: 0, skipped: null });
+      expect(fs.existsSync(recent)).toBe(false);
+      const badGrace = await runCli(["daemon", "gc", "--grace", "soon", "--socket", room.socketPath]);
+      expect(badGrace).toMatchObject({ exitCode: 2 });
+      expect(badGrace.stderr).toContain("--grace takes a number of seconds (0 or more), not 'soon'");
+    } finally {
+      await room.dispose();
+    }
+    const absent = await runCli(["daemon", "gc", "--socket", room.socketPath]);
+    expect(absent).toMatchObject({ exitCode: 1 });
+    expect(absent.stderr).toContain("No runtimed daemon is running");
+    removeDir(room.cacheDir);
   });
 
   it("daemon stop stops a daemon it did not start", async () => {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type * as nbformat from "@jupyterlab/nbformat";
@@ -123,5 +123,15 @@ describe("BlobStore", () => {
     const chunks: Buffer[] = [];
     for await (const chunk of blob.stream) chunks.push(chunk as Buffer);
     expect(Buffer.concat(chunks)).toEqual(bytes);
+  });
+
+  it("putting bytes it already has refreshes the blob's mtime (the collector's grace period starts again) and keeps the file", () => {
+    const hash = store.put(new TextEncoder().encode("stored twice"), "text/plain");
+    const file = join(root, "blobs", hash.slice(0, 2), hash);
+    const longAgo = new Date(Date.now() - 3600_000);
+    utimesSync(file, longAgo, longAgo);
+    expect(store.put(new TextEncoder().encode("stored twice"), "text/plain")).toBe(hash);
+    expect(statSync(file).mtimeMs).toBeGreaterThan(Date.now() - 60_000);
+    expect(readFileSync(file, "utf8")).toBe("stored twice");
   });
 });

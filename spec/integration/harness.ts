@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Daemon } from "../../lib/daemon/daemon";
+import { Daemon, type DaemonOptions } from "../../lib/daemon/daemon";
 import { RuntimedError } from "../../lib/protocol/errors";
 import { Session, type SessionOptions } from "../../lib/session/session";
 
@@ -16,11 +16,11 @@ export interface TestRoom {
   dispose(): Promise<void>;
 }
 
-/** Starts an in-process daemon for one test file. */
-export async function startTestDaemon(options: { cacheDir?: string } = {}): Promise<TestRoom> {
+/** Starts an in-process daemon for one test file; `options` tune it (a temp cache dir by default). */
+export async function startTestDaemon(options: Omit<DaemonOptions, "socketPath"> = {}): Promise<TestRoom> {
   const cacheDir = options.cacheDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "runtimed-test-"));
   const socketPath = path.join(cacheDir, "runtimed.sock");
-  const daemon = await Daemon.start({ cacheDir, socketPath, saveDelayMs: 50 });
+  const daemon = await Daemon.start({ saveDelayMs: 50, ...options, cacheDir, socketPath });
   const sessions: Session[] = [];
   let disposed = false;
   return {

@@ -3,6 +3,7 @@ import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { Daemon } from "../../lib/daemon/daemon";
 import { removeDir, startTestDaemon, type TestRoom } from "../integration/harness";
 import { killEverythingMentioning, makeTempDir, readDaemonInfo } from "./processes";
 
@@ -139,5 +140,25 @@ describe("permissions and exposure", () => {
       return;
     }
     expect(await accepts(external, port)).toBe(false);
+  });
+
+  it("a daemon whose listen fails leaves the process-wide umask as it was, and the cache dir free for the next daemon", async () => {
+    const cacheDir = path.join(parentDir, "listen-fails");
+    // A socket path in a directory that does not exist: listen() itself fails.
+    const socketPath = path.join(parentDir, "no-such-dir", "runtimed.sock");
+    const before = process.umask(0o022);
+    try {
+      await expect(Daemon.start({ cacheDir, socketPath })).rejects.toThrow(/listen E[A-Z]+/);
+      const after = process.umask(0o022);
+      expect(after.toString(8)).toBe("22");
+      // Files made after the failure get the usual permissions, not 0600.
+      const probe = path.join(parentDir, "made-after-failure");
+      fs.writeFileSync(probe, "");
+      expect(mode(probe)).toBe(0o644);
+      const next = await startTestDaemon({ cacheDir });
+      await next.dispose();
+    } finally {
+      process.umask(before);
+    }
   });
 });
