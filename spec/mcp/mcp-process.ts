@@ -7,7 +7,8 @@ import type { CallToolResult, Progress } from "@modelcontextprotocol/sdk/types.j
 import type { TestRoom } from "../integration/harness";
 
 const REPO_ROOT = path.join(__dirname, "..", "..");
-const BUILT_CLI = path.join(REPO_ROOT, "dist", "cli", "main.js");
+/** The built `runtimed` entry, as `npx runtimed` runs it from an installed package. */
+export const BUILT_CLI = path.join(REPO_ROOT, "dist", "cli", "main.js");
 
 function newestMtime(dir: string): number {
   let newest = 0;

@@ -3,6 +3,7 @@
  * the SDK's Client, against a real daemon (in this process) and real kernels. A Session in this
  * process is "another client" in the same rooms. One daemon and one MCP server for the file.
  */
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { filter, firstValueFrom, timeout } from "rxjs";
@@ -10,7 +11,7 @@ import type * as nbformat from "@jupyterlab/nbformat";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { DaemonClient, type Session } from "../../lib";
 import { removeDir, startTestDaemon, type TestRoom } from "../integration/harness";
-import { ensureBuilt, startMcpServer, textOf, type McpProcess } from "./mcp-process";
+import { BUILT_CLI, ensureBuilt, startMcpServer, textOf, type McpProcess } from "./mcp-process";
 
 jest.setTimeout(180_000);
 
@@ -68,6 +69,14 @@ async function join(notebookId: string): Promise<Session> {
 }
 
 describe("runtimed mcp", () => {
+  it("--help says how to configure an MCP client, and unknown options are usage errors", () => {
+    const help = execFileSync(process.execPath, [BUILT_CLI, "mcp", "--help"], { encoding: "utf8" });
+    expect(help).toContain('{"mcpServers": {"runtimed": {"command": "npx", "args": ["runtimed", "mcp"]}}}');
+    const bad = spawnSync(process.execPath, [BUILT_CLI, "mcp", "--frobnicate"], { encoding: "utf8" });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("See `runtimed mcp --help`");
+  });
+
   it("lists the tools runtimed's MCP server names, each with a description and an input schema", async () => {
     const { tools } = await mcp.client.listTools();
     expect(tools.map((tool) => tool.name).sort()).toEqual(
@@ -138,7 +147,7 @@ describe("runtimed mcp", () => {
     it("replace_match edits part of a cell, and executing it runs the edited source", async () => {
       const cellId = structured<{ cell_id: string }>(await newCell("greeting = 'hello'\nprint(greeting, 'world')")).cell_id;
       const edit = await ok("replace_match", { cell_id: cellId, match: "'hello'", replacement: "'goodbye'" });
-      expect(textOf(edit)).toContain("- 'hello'\n+ 'goodbye'");
+      expect(textOf(edit)).toContain(`Replaced "'hello'" with "'goodbye'" in cell ${cellId} (at character 11).`);
       expect(structured(edit)).toMatchObject({ source: "greeting = 'goodbye'\nprint(greeting, 'world')" });
       const run = await ok("execute_cell", { cell_id: cellId });
       expect(textOf(run)).toContain("goodbye world");
@@ -244,8 +253,7 @@ describe("runtimed mcp", () => {
         timeout(60_000),
       ),
     ).then(() => fs.writeFileSync(release, ""));
-    const run = await ok("execute_cell", { cell_id: cellId, timeout_secs: 90 });
-    await seen;
+    const [run] = await Promise.all([ok("execute_cell", { cell_id: cellId, timeout_secs: 90 }), seen]);
     expect(structured(run)).toMatchObject({ status: "done" });
     expect(session.getCell(cellId)).toMatchObject({ source: expect.stringContaining("agent says hi"), executionCount: 1 });
   });

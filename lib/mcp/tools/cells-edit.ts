@@ -39,6 +39,13 @@ function indexAfter(session: Session, cellIds: string[], afterCellId: string | n
   return cellIds.indexOf(afterCellId) + 1;
 }
 
+/** What replace_match did: quoted when both texts are one line, else as a diff. */
+function describeReplacement(cellId: string, at: number, match: string, replacement: string): string {
+  if (!match.includes("\n") && !replacement.includes("\n")) return `Replaced ${JSON.stringify(match)} with ${JSON.stringify(replacement)} in cell ${cellId} (at character ${at}).`;
+  const lines = (prefix: string, text: string) => text.split("\n").map((line) => `${prefix} ${line}`).join("\n");
+  return `Replaced in cell ${cellId} (at character ${at}):\n${lines("-", match)}\n${lines("+", replacement)}`;
+}
+
 /** The cell-editing tools, over `context`. */
 export function cellEditTools(context: ToolContext): ToolDefinition[] {
   return [
@@ -169,7 +176,7 @@ export function cellEditTools(context: ToolContext): ToolDefinition[] {
         const updated = replaceSpan(source, span, replacement);
         session.setSource(args.cell_id, updated);
         await session.flush();
-        const done = `Replaced in cell ${args.cell_id} at character ${span.start}:\n- ${args.match.split("\n").join("\n- ")}\n+ ${replacement.split("\n").join("\n+ ")}`;
+        const done = describeReplacement(args.cell_id, span.start, args.match, replacement);
         return thenMaybeRun(context, session, args.cell_id, { andRun: args.and_run, timeoutSecs: args.timeout_secs, call }, done, { cell_id: args.cell_id, source: updated });
       },
     }),
