@@ -17,7 +17,7 @@ export interface ExecutionRecord {
 }
 
 /** How many executions `get_results` can still find; the oldest are forgotten first. */
-const DEFAULT_LIMIT = 500;
+const DEFAULT_LIMIT = 200;
 
 /**
  * The executions this server started, by execution id, so `get_results` can return them

@@ -7,6 +7,7 @@
  */
 import { RuntimedError } from "../index";
 
+/** The package managers whose inline declarations environment detection reads. */
 export type PackageManager = "uv" | "conda";
 
 /** The room metadata this module reads (string values, JSON by convention). */
