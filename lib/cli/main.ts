@@ -23,6 +23,7 @@ Commands:
   rooms [--json]                List open notebook rooms
   pool [--flush] [--json]       Show (or flush) prewarmed environments
   run <notebook.ipynb>          Execute every code cell of a notebook
+  mcp                           Serve MCP on stdio: AI agents work in live notebooks
 
 Options for every command:
   --socket PATH     The daemon's socket (default: $RUNTIMED_SOCKET_PATH, else <cache dir>/runtimed.sock)
@@ -44,6 +45,7 @@ const commands: Record<string, () => Promise<Command>> = {
   rooms: async () => (await import("./rooms")).roomsCommand,
   pool: async () => (await import("./rooms")).poolCommand,
   run: async () => (await import("./run-notebook")).runCommand,
+  mcp: async () => (await import("./mcp")).mcpCommand,
 };
 
 /** Runs the command line `argv` (without `node` and the script) and resolves with the exit code. */

@@ -73,6 +73,29 @@ export function removeCell(draft: NotebookDoc, index: number): void {
   draft.cells.splice(index, 1);
 }
 
+/** Changes a cell's type; its source, outputs and metadata stay as they are. */
+export function setCellType(draft: NotebookDoc, index: number, cellType: CellType): void {
+  draft.cells[index]!.cell_type = new Automerge.ImmutableString(cellType);
+}
+
+/**
+ * Moves a cell so that it ends up at `to` (clamped) in the list; returns the index used.
+ * Automerge lists have no move: the cell is copied to its new place and the old one removed,
+ * so an edit another client makes to this cell at the same moment is lost, and two clients
+ * moving the same cell at once leave two copies of it.
+ */
+export function moveCell(draft: NotebookDoc, from: number, to: number): number {
+  const target = Math.max(0, Math.min(Math.trunc(to), draft.cells.length - 1));
+  if (target === from) return from;
+  const cell = readCellAt(draft, from);
+  removeCell(draft, from);
+  const index = insertCell(draft, { id: cell.id, cellType: cell.cellType, source: cell.source }, target);
+  setCellExtras(draft, index, cell.metadata, cell.attachments);
+  setExecutionCount(draft, index, cell.executionCount);
+  setCellOutputs(draft, index, cell.outputs);
+  return index;
+}
+
 /** Sets a notebook-level metadata value (a string, JSON by convention). */
 export function setNotebookMetadata(draft: NotebookDoc, key: string, value: string): void {
   draft.metadata[key] = new Automerge.ImmutableString(value);

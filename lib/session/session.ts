@@ -19,6 +19,7 @@ import {
 import {
   checkCellType,
   insertCell,
+  moveCell,
   newCellId,
   readCell,
   readCells,
@@ -26,6 +27,7 @@ import {
   removeCell,
   requireCellIndex,
   setCellSource,
+  setCellType,
   setNotebookMetadata,
   type CellSnapshot,
 } from "../notebook";
@@ -336,6 +338,25 @@ export class Session implements AsyncDisposable {
   deleteCell(cellId: string): void {
     const index = requireCellIndex(this.replica.doc, cellId, this.notebookId);
     this.replica.change(`delete ${cellId}`, (draft) => removeCell(draft, index));
+  }
+
+  /** Moves a cell so that it ends up at `index` (clamped) in the cell list. */
+  moveCell(cellId: string, index: number): void {
+    const from = requireCellIndex(this.replica.doc, cellId, this.notebookId);
+    this.replica.change(`move ${cellId}`, (draft) => void moveCell(draft, from, index));
+  }
+
+  /** Changes a cell's type ("code", "markdown" or "raw"); source and outputs stay. */
+  setCellType(cellId: string, cellType: CellType): void {
+    const checked = checkCellType(cellType);
+    const index = requireCellIndex(this.replica.doc, cellId, this.notebookId);
+    this.replica.change(`type ${cellId}`, (draft) => setCellType(draft, index, checked));
+  }
+
+  /** Clears a cell's outputs and execution count; the daemon writes them, so this asks it to. */
+  async clearOutputs(cellId: string): Promise<void> {
+    requireCellIndex(this.replica.doc, cellId, this.notebookId);
+    await this.request({ action: "clear_outputs", cell_id: cellId, heads: this.replica.heads });
   }
 
   /** Sets a notebook metadata value (a string; JSON by convention). */
