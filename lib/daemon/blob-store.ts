@@ -47,7 +47,22 @@ export class BlobStore implements BlobSink {
   begin(mediaType: string): BlobWriter {
     const temp = path.join(this.directory, `.growing.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
     this.growing.add(temp);
-    return new BlobWriter(temp, (bytes, hash) => this.adopt(temp, hash, mediaType, bytes), () => this.growing.delete(temp));
+    return new BlobWriter(
+      temp,
+      (bytes, hash) => this.adopt(temp, hash, mediaType, bytes),
+      () => this.growing.delete(temp),
+      (hash, from, to) => this.readRange(hash, from, to),
+    );
+  }
+
+  /** Bytes [from, to) of a stored blob. */
+  readRange(hash: string, from: number, to: number): Buffer {
+    const fd = fs.openSync(this.blobPath(checkHash(hash)), "r");
+    try {
+      return readAt(fd, from, to);
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   /** Temp files of blobs still being written. */
@@ -173,11 +188,13 @@ export class BlobWriter {
   private readonly hash = createHash("sha256");
   private written = 0;
   private done = false;
+  private finishedAs: string | undefined;
 
   constructor(
     readonly tempFile: string,
     private readonly adopt: (bytes: number, hash: string) => void,
     private readonly forget: () => void,
+    private readonly readStored: (hash: string, from: number, to: number) => Buffer,
   ) {
     try {
       this.fd = fs.openSync(tempFile, "wx+", 0o600);
@@ -203,15 +220,10 @@ export class BlobWriter {
     this.written += bytes.byteLength;
   }
 
-  /** Every byte written so far. */
-  read(): Buffer {
-    const all = Buffer.allocUnsafe(this.written);
-    for (let at = 0; at < this.written; ) {
-      const read = fs.readSync(this.fd, all, at, this.written - at, at);
-      if (read === 0) break;
-      at += read;
-    }
-    return all;
+  /** Bytes [from, to) written so far (default: all), from the blob once it is finished. */
+  read(from = 0, to = this.written): Buffer {
+    if (this.finishedAs !== undefined) return this.readStored(this.finishedAs, from, to);
+    return readAt(this.fd, from, Math.min(to, this.written));
   }
 
   /** Closes the file and stores it as a blob; returns its hash. */
@@ -219,6 +231,7 @@ export class BlobWriter {
     this.close();
     const hash = this.hash.digest("hex");
     this.adopt(this.written, hash);
+    this.finishedAs = hash;
     return hash;
   }
 
@@ -234,6 +247,18 @@ export class BlobWriter {
     this.done = true;
     fs.closeSync(this.fd);
   }
+}
+
+/** Bytes [from, to) of an open file. */
+function readAt(fd: number, from: number, to: number): Buffer {
+  const out = Buffer.allocUnsafe(Math.max(0, to - from));
+  let at = 0;
+  while (at < out.byteLength) {
+    const read = fs.readSync(fd, out, at, out.byteLength - at, from + at);
+    if (read === 0) break;
+    at += read;
+  }
+  return at === out.byteLength ? out : out.subarray(0, at);
 }
 
 /** Whether `hash` has the form of a blob hash (64 lowercase hex digits). */

@@ -2,6 +2,7 @@ import { encodeMessage, decodeMessage } from "../protocol/codec";
 import { RuntimedError, toRuntimedError } from "../protocol/errors";
 import { FrameType, decodeRoomRequest, type Response, type RoomRequestBody } from "../protocol/messages";
 import type { Logger } from "./logger";
+import { PeerOutbox, type StreamSource } from "./peer-outbox";
 import type { Room, RoomPeer } from "./room";
 
 let nextPeerId = 1;
@@ -10,6 +11,10 @@ let nextPeerId = 1;
 export interface FrameLink {
   /** Sends a frame that starts with a type byte; throws when it is over the frame limit. */
   sendTyped(type: FrameType, payload: Uint8Array): void;
+  /** Bytes sent but not yet taken by the peer. */
+  readonly backlog: number;
+  /** Calls `listener` whenever the backlog has drained. */
+  onDrain(listener: () => void): void;
   /** Ends the connection after what was sent. */
   close(): void;
 }
@@ -21,19 +26,35 @@ export interface FrameLink {
  */
 export class ClientConnection implements RoomPeer {
   readonly peerId = nextPeerId++;
+  private readonly outbox: PeerOutbox;
 
   constructor(
     private readonly socket: FrameLink,
     private readonly room: Room,
     private readonly logger: Logger,
-  ) {}
-
-  sendSync(message: Uint8Array): void {
-    this.socket.sendTyped(FrameType.Sync, message);
+  ) {
+    this.outbox = new PeerOutbox(socket);
   }
 
-  sendFrame(type: FrameType, payload: Uint8Array): void {
-    this.socket.sendTyped(type, payload);
+  sendSync(message: Uint8Array): void {
+    this.outbox.send(FrameType.Sync, message);
+  }
+
+  sendFrame(type: FrameType, payload: Uint8Array, key?: string): void {
+    this.outbox.send(type, payload, key);
+  }
+
+  sendStream(source: StreamSource, offset: number, payload: Uint8Array): void {
+    this.outbox.sendStream(source, offset, payload);
+  }
+
+  restate(source: StreamSource): void {
+    this.outbox.restate(source);
+  }
+
+  /** The connection is gone: nothing more is queued for it. */
+  closed(): void {
+    this.outbox.close();
   }
 
   /** Handles one typed frame from the client. */
@@ -66,6 +87,7 @@ export class ClientConnection implements RoomPeer {
     );
   }
 
+  /** Responses skip the outbox: they are small, and a request should not wait behind a catch-up. */
   private respond(response: Response): void {
     try {
       this.socket.sendTyped(FrameType.Response, encodeMessage(response));

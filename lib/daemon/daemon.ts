@@ -20,6 +20,7 @@ import { PACKAGE_VERSION } from "../protocol/version";
 import { BlobServer } from "./blob-server";
 import { BlobStore } from "./blob-store";
 import { ClientConnection } from "./client-connection";
+import { PEER_BACKLOG_BYTES } from "./peer-outbox";
 import { BlobCollector } from "./blob-collector";
 import { clearStaleSocket, removeDaemonFiles, writeDaemonInfo } from "./daemon-files";
 import { DaemonLock } from "./daemon-lock";
@@ -54,7 +55,8 @@ export interface DaemonOptions {
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 // A client that lets this much pile up unread, and does not drain it within seconds, is
 // dropped; it reconnects and re-syncs from the document.
-const MAX_CLIENT_BACKLOG_BYTES = 16 * 1024 * 1024;
+// (Each room peer's outbox keeps its backlog near PEER_BACKLOG_BYTES while it reads at all.)
+const MAX_CLIENT_BACKLOG_BYTES = PEER_BACKLOG_BYTES;
 
 /**
  * The runtimed daemon: owns notebook rooms and their kernels, serves clients on a Unix socket.
@@ -266,6 +268,7 @@ export class Daemon {
         const closeHandler = socket.onClose;
         socket.onClose = () => {
           closeHandler();
+          connection.closed();
           room.leave(connection);
         };
         room.join(connection);

@@ -7,7 +7,8 @@ import { encodeManifest, toManifest, type BlobSink } from "../outputs/manifest";
 import { StreamOutput, type StreamStore } from "../outputs/stream-output";
 import { RuntimedError, type RuntimedErrorCode } from "../protocol/errors";
 import type { Broadcast, QueueEntry } from "../protocol/messages";
-import type { StreamAppend } from "../protocol/stream-append";
+import { encodeStreamAppend } from "../protocol/stream-append";
+import type { StreamSource } from "./peer-outbox";
 import type { RoomDocument } from "./room-document";
 
 /** What an execution needs from its room. */
@@ -21,8 +22,10 @@ export interface ExecutionHost {
   readonly maxOutputBytes?: number;
   /** Sends a broadcast to every client (to `only`, when given). */
   broadcast(message: Broadcast, only?: unknown): void;
-  /** Sends what a stream output gained to every client (to `only`, when given). */
-  broadcastStream(frame: Omit<StreamAppend, "appended"> & { appended: Uint8Array }, only?: unknown): void;
+  /** Sends a live piece of a stream output to every client (starting at byte `offset` of its finished text). */
+  broadcastStream(source: StreamSource, offset: number, appended: Uint8Array, tail: string): void;
+  /** Sends a stream output from its start to one client (it joined while the cell runs). */
+  restateStream(source: StreamSource, peer: unknown): void;
   /** A display with this id now shows at this output index of this cell (for update_display_data). */
   noteDisplay(displayId: string, cellId: string, index: number): void;
   /** The cell's outputs were cleared: its displays are gone. */
@@ -96,8 +99,8 @@ export class Execution {
   private eagerWrites = 0;
   /** Outputs changed since the last live broadcast, by index. */
   private readonly pendingLive = new Map<number, OutputEntry>();
-  /** The tail each stream output had when last sent live. */
-  private readonly sentTails = new Map<StreamOutput, string>();
+  /** Each stream output as clients read it, by stream. */
+  private readonly streamSources = new WeakMap<StreamOutput, ExecutionStream>();
   private liveTimer: NodeJS.Timeout | undefined;
   private resolveDone!: () => void;
 
@@ -228,19 +231,22 @@ export class Execution {
         this.host.broadcast({ event: "output", execution_id: this.executionId, cell_id: this.cellId, index, output }, peer);
         return;
       }
-      const { appended, tail } = entry.restate();
-      this.sentTails.set(entry, tail);
-      this.sendStream(index, entry, 0, appended, tail, peer);
+      this.host.restateStream(this.streamSource(index, entry), peer);
     });
   }
 
-  /** Sends stream text as stream-append frames, split where it is larger than a frame. */
-  private sendStream(index: number, stream: StreamOutput, offset: number, appended: Uint8Array, tail: string, only?: unknown): void {
-    const base = { execution_id: this.executionId, cell_id: this.cellId, index, name: stream.name };
+  private streamSource(index: number, stream: StreamOutput): ExecutionStream {
+    let source = this.streamSources.get(stream);
+    if (!source) this.streamSources.set(stream, (source = new ExecutionStream(this.executionId, this.cellId, index, stream)));
+    return source;
+  }
+
+  /** Sends stream text live, split where it is larger than a frame. */
+  private sendStream(source: ExecutionStream, offset: number, appended: Uint8Array, tail: string): void {
     for (let start = 0; ; ) {
       const end = utf8Boundary(appended, Math.min(appended.byteLength, start + STREAM_FRAME_BYTES));
       const last = end >= appended.byteLength;
-      this.host.broadcastStream({ ...base, offset: offset + start, appended: appended.subarray(start, end), tail: last ? tail : "" }, only);
+      this.host.broadcastStream(source, offset + start, appended.subarray(start, end), last ? tail : "");
       if (last) return;
       start = end;
     }
@@ -263,7 +269,6 @@ export class Execution {
     for (const change of changes) {
       if (change.type === "cleared") {
         this.pendingLive.clear();
-        this.sentTails.clear();
         this.outputSizes.clear();
         this.host.forgetDisplays(this.cellId);
         this.host.broadcast({ event: "clear_outputs", execution_id: this.executionId, cell_id: this.cellId });
@@ -291,10 +296,11 @@ export class Execution {
     this.liveTimer = undefined;
     for (const [index, entry] of this.pendingLive) {
       if (entry instanceof StreamOutput) {
-        const delta = entry.takeDelta(this.sentTails.get(entry));
+        const source = this.streamSource(index, entry);
+        const delta = entry.takeDelta(source.sentTail);
         if (!delta) continue;
-        this.sentTails.set(entry, delta.tail);
-        this.sendStream(index, entry, delta.offset, delta.appended, delta.tail);
+        source.sentTail = delta.tail;
+        this.sendStream(source, delta.offset, delta.appended, delta.tail);
         continue;
       }
       const output = this.liveManifest(index, entry);
@@ -441,6 +447,38 @@ export class Execution {
       if (draft.cells[index]!.execution_count !== count) setExecutionCount(draft, index, count);
     });
     this.lastWrite = { outputs, count, ownChanges: document.ownChangeCount };
+  }
+}
+
+/** One stream output of an execution as clients read it, live or catching up (see PeerOutbox). */
+class ExecutionStream implements StreamSource {
+  readonly key: string;
+  /** The tail sent with the last live piece. */
+  sentTail: string | undefined;
+
+  constructor(
+    private readonly executionId: string,
+    private readonly cellId: string,
+    private readonly index: number,
+    private readonly stream: StreamOutput,
+  ) {
+    this.key = `${executionId}:${index}`;
+  }
+
+  get sentBytes(): number {
+    return this.stream.deltaBytes;
+  }
+
+  get alive(): boolean {
+    return !this.stream.isDiscarded;
+  }
+
+  read(from: number, to: number): Uint8Array {
+    return this.stream.read(from, to);
+  }
+
+  encode(offset: number, appended: Uint8Array, tail: string): Uint8Array {
+    return encodeStreamAppend({ execution_id: this.executionId, cell_id: this.cellId, index: this.index, name: this.stream.name, offset, appended, tail });
   }
 }
 

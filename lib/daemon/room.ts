@@ -4,13 +4,13 @@ import { DEFAULT_MAX_OUTPUT_BYTES } from "../outputs/stream-output";
 import { encodeMessage } from "../protocol/codec";
 import { RuntimedError } from "../protocol/errors";
 import { FrameType, type Broadcast, type KernelStatus, type ResponseData, type RoomAction, type RoomRequestBody, type RoomSummary } from "../protocol/messages";
-import { encodeStreamAppend, type StreamAppend } from "../protocol/stream-append";
 import type { BlobStore } from "./blob-store";
 import { CommStore } from "./comm-store";
 import { Execution, type ExecutionHost } from "./execution";
 import { ExecutionQueue } from "./execution-queue";
 import type { KernelLaunchRequest, KernelProvider } from "./kernel-provider";
 import type { Logger } from "./logger";
+import type { StreamSource } from "./peer-outbox";
 import { NotebookFile } from "./notebook-file";
 import { RoomDisplays } from "./room-displays";
 import { RoomDocument, type SyncPeer } from "./room-document";
@@ -20,8 +20,15 @@ import { SpillingStreamStore } from "./stream-store";
 
 /** A client in a room, as the room sees it. */
 export interface RoomPeer extends SyncPeer {
-  /** Sends one frame, already encoded (a broadcast is encoded once for every peer). */
-  sendFrame(type: FrameType, payload: Uint8Array): void;
+  /**
+   * Sends one frame, already encoded (a broadcast is encoded once for every peer). A frame with
+   * a `key` may be replaced by a newer one with the same key while it waits for a slow peer.
+   */
+  sendFrame(type: FrameType, payload: Uint8Array, key?: string): void;
+  /** Sends a live piece of a stream output (see PeerOutbox). */
+  sendStream(source: StreamSource, offset: number, payload: Uint8Array): void;
+  /** Sends a stream output from its start. */
+  restate(source: StreamSource): void;
 }
 
 export interface RoomOptions {
@@ -135,13 +142,19 @@ export class Room implements ExecutionHost {
     if (only !== undefined) return this.sendTo(only as RoomPeer, message);
     if (message.event === "execution_done") this.executions.remember(message);
     if (this.peers.size === 0) return;
-    this.sendEncoded(FrameType.Broadcast, encodeMessage(message));
+    const payload = encodeMessage(message);
+    const key = replaceableKey(message);
+    for (const peer of this.peers) this.deliver(peer, () => peer.sendFrame(FrameType.Broadcast, payload, key));
   }
 
-  broadcastStream(frame: Omit<StreamAppend, "appended"> & { appended: Uint8Array }, only?: unknown): void {
-    const payload = encodeStreamAppend(frame);
-    if (only !== undefined) this.sendFrameTo(only as RoomPeer, FrameType.StreamAppend, payload);
-    else this.sendEncoded(FrameType.StreamAppend, payload);
+  broadcastStream(source: StreamSource, offset: number, appended: Uint8Array, tail: string): void {
+    if (this.peers.size === 0) return;
+    const payload = source.encode(offset, appended, tail);
+    for (const peer of this.peers) this.deliver(peer, () => peer.sendStream(source, offset, payload));
+  }
+
+  restateStream(source: StreamSource, peer: unknown): void {
+    this.deliver(peer as RoomPeer, () => (peer as RoomPeer).restate(source));
   }
 
   /** Serves one request of a client in this room. */
@@ -309,20 +322,18 @@ export class Room implements ExecutionHost {
 
   // -- internals -------------------------------------------------------------------------------
 
-  private sendEncoded(type: FrameType, payload: Uint8Array): void {
-    for (const peer of this.peers) this.sendFrameTo(peer, type, payload);
-  }
-
-  private sendFrameTo(peer: RoomPeer, type: FrameType, payload: Uint8Array): void {
+  /** Sends to one peer; its failure is logged and reaches no other peer. */
+  private deliver(peer: RoomPeer, send: () => void): void {
     try {
-      peer.sendFrame(type, payload);
+      send();
     } catch (error) {
       this.warn("could not send to a client", { peer: peer.peerId, error: (error as Error).message });
     }
   }
 
   private sendTo(peer: RoomPeer, message: Broadcast): void {
-    this.sendFrameTo(peer, FrameType.Broadcast, encodeMessage(message));
+    const payload = encodeMessage(message);
+    this.deliver(peer, () => peer.sendFrame(FrameType.Broadcast, payload, replaceableKey(message)));
   }
 
   /** A peer's sync message would have broken the document: it was not taken, and the peer goes. */
@@ -395,6 +406,13 @@ export class Room implements ExecutionHost {
       this.options.logger.error("could not save room", { notebook_id: this.notebookId, error: (error as Error).message });
     }
   }
+}
+
+/** Broadcasts that a newer one of the same key makes obsolete (an output that changed again). */
+function replaceableKey(message: Broadcast): string | undefined {
+  if (message.event === "output") return `output:${message.execution_id}:${message.index}`;
+  if (message.event === "display_update") return `display:${message.cell_id}:${message.index}`;
+  return undefined;
 }
 
 /** `RUNTIMED_MAX_OUTPUT_BYTES` when it is a positive integer, else 1 GiB. */

@@ -40,8 +40,8 @@ export class SpillingStreamStore implements StreamStore {
     this.memory.discard();
   }
 
-  read(): Uint8Array {
-    return this.file ? this.file.read() : this.memory.read();
+  read(from?: number, to?: number): Uint8Array {
+    return this.file ? this.file.read(from, to) : this.memory.read(from, to);
   }
 
   seal(tail: Uint8Array): ContentRef {

@@ -11,8 +11,8 @@ export interface StreamStore {
   append(bytes: Uint8Array): void;
   /** Bytes held. */
   readonly bytes: number;
-  /** Every byte held (a spilled store reads its file back). */
-  read(): Uint8Array;
+  /** Bytes [from, to) held (default: all; a spilled store reads its file back). Works after `seal` too. */
+  read(from?: number, to?: number): Uint8Array;
   /** The bytes held plus `tail` as a content reference, inline or a blob. Ends the store. */
   seal(tail: Uint8Array): ContentRef;
   /** Frees what the store holds (the output was cleared). */
@@ -70,6 +70,7 @@ export class StreamOutput {
   /** Set once the output stops growing: over its size limit, or its store failed. */
   private stoppedBy: string | undefined;
   private closed = false;
+  private discarded = false;
 
   constructor(
     readonly name: nbformat.StreamType,
@@ -119,12 +120,19 @@ export class StreamOutput {
     return delta;
   }
 
-  /** The whole stream as one delta from offset 0 (for a receiver that has nothing yet); queued text counts as sent. */
-  restate(): StreamDelta {
-    this.sentBytes = this.store.bytes;
-    this.pending = [];
-    this.pendingLength = 0;
-    return { offset: 0, appended: this.store.read(), tail: this.tail };
+  /** Finished bytes handed out as deltas so far. */
+  get deltaBytes(): number {
+    return this.sentBytes;
+  }
+
+  /** False once the output was cleared (its text is gone). */
+  get isDiscarded(): boolean {
+    return this.discarded;
+  }
+
+  /** Bytes [from, to) of the finished text (for a receiver catching up). */
+  read(from: number, to: number): Uint8Array {
+    return this.store.read(from, to);
   }
 
   /**
@@ -158,6 +166,7 @@ export class StreamOutput {
   /** The output was cleared: frees everything. */
   discard(): void {
     this.close();
+    this.discarded = true;
     this.store.discard();
   }
 
@@ -200,10 +209,10 @@ export class MemoryStreamStore implements StreamStore {
     this.held += bytes.byteLength;
   }
 
-  read(): Uint8Array {
+  read(from = 0, to = this.held): Uint8Array {
     const all = concatBytes(this.chunks, this.held);
     this.chunks = [all];
-    return all;
+    return from === 0 && to === this.held ? all : all.subarray(from, to);
   }
 
   seal(tail: Uint8Array): ContentRef {

@@ -3,6 +3,8 @@ import { RuntimedError } from "./errors";
 import { FrameDecoder, MAX_FRAME_BYTES } from "./frame";
 import type { FrameType } from "./messages";
 
+const COPY_BELOW_BYTES = 64 * 1024;
+
 /**
  * A stream socket speaking length-prefixed frames, used by both ends of the protocol. Frames
  * that break the framing rules close this socket only, after `onError` has seen why.
@@ -33,6 +35,16 @@ export class FramedSocket {
     return this.closed;
   }
 
+  /** Bytes written and not yet taken by the peer. */
+  get backlog(): number {
+    return this.socket.writableLength;
+  }
+
+  /** Calls `listener` each time the write buffer drains. */
+  onDrain(listener: () => void): void {
+    this.socket.on("drain", listener);
+  }
+
   /** The largest frame accepted from now on (the daemon raises it after the handshake). */
   set maxFrameBytes(bytes: number) {
     this.decoder.maxFrameBytes = bytes;
@@ -54,11 +66,18 @@ export class FramedSocket {
     if (payload.length + 1 > MAX_FRAME_BYTES) {
       throw new RuntimedError("PROTOCOL", `Frame of ${payload.length + 1} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit`);
     }
-    const frame = Buffer.allocUnsafe(5 + payload.length);
-    frame.writeUInt32BE(payload.length + 1, 0);
-    frame[4] = type;
-    frame.set(payload, 5);
-    this.socket.write(frame);
+    const header = Buffer.allocUnsafe(5);
+    header.writeUInt32BE(payload.length + 1, 0);
+    header[4] = type;
+    if (payload.length < COPY_BELOW_BYTES) {
+      // One write for small frames; large payloads go out as they are, without a copy.
+      this.socket.write(Buffer.concat([header, payload]));
+    } else {
+      this.socket.cork();
+      this.socket.write(header);
+      this.socket.write(payload);
+      this.socket.uncork();
+    }
     this.checkBacklog();
   }
 
