@@ -74,7 +74,9 @@ function machineInfo(): Record<string, string | number> {
 }
 
 async function startClients(quick: boolean, workDir: string, inProcess: boolean): Promise<BenchContext> {
-  const [floor, ours, jlab] = await Promise.all([
+  // allSettled, not all: when one client fails to start, the others must have finished starting
+  // (and registered their cleanup) before the error unwinds into the cleanup.
+  const started = await Promise.allSettled([
     FloorKernel.launch(workDir).then((kernel) => {
       registerCleanup(() => kernel.shutdown(), () => kernel.kill());
       return kernel;
@@ -90,6 +92,9 @@ async function startClients(quick: boolean, workDir: string, inProcess: boolean)
       return server;
     }),
   ]);
+  const failed = started.find((result) => result.status === "rejected");
+  if (failed) throw failed.reason;
+  const [floor, ours, jlab] = started.map((result) => (result as PromiseFulfilledResult<unknown>).value) as [FloorKernel, OursDaemon, JlabServer];
   const oursSession = ours.session(`bench-main-${process.pid}`);
   await oursSession.connect();
   const [, jlabKernel] = await Promise.all([oursSession.startKernel(), jlab.available ? jlab.startKernel() : Promise.resolve(undefined)]);

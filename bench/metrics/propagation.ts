@@ -6,12 +6,11 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { registerCleanup } from "../cleanup";
 import type { BenchContext, Metric, Row } from "../context";
-import { killTree, waitExit } from "../processes";
+import { killTree, processCpuMs, waitExit } from "../processes";
 import type { FromChild, ToChild } from "../propagation-child";
 import { median, p99 } from "../stats";
 
@@ -66,14 +65,6 @@ class Child {
   }
 }
 
-/** CPU time (user + system) a process has used, ms, from /proc (clock ticks of 10 ms). */
-function processCpuMs(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // utime and stime are fields 14 and 15 of stat; fields here start at field 3 (state).
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
-
 function spawnChild(role: "writer" | "reader", name: string, socketPath: string, notebookId: string): Child {
   const child = spawn(process.execPath, ["--import", require.resolve("tsx"), path.join(__dirname, "..", "propagation-child.ts"), role, socketPath, notebookId], {
     cwd: path.join(__dirname, "..", ".."),
@@ -124,7 +115,8 @@ export const editPropagation: Metric = {
       const batched = reports.reduce((count, { arrivals }) => count + (measured(arrivals).length - new Set(measured(arrivals).map(([, at]) => at)).size), 0);
       const total = WARMUP + edits;
       const readerCpu = reports.reduce((sum, { cpuMs }) => sum + cpuMs, 0) / reports.length;
-      const cpu = `CPU per edit (all ${total} edits, load-independent): daemon ${(daemonCpu / total).toFixed(2)} ms, writer ${(writerCpu / total).toFixed(2)} ms, each reader ${(readerCpu / total).toFixed(2)} ms — the ${READERS} readers + daemon need ${((daemonCpu + readerCpu * READERS + writerCpu) / total).toFixed(1)} ms of CPU per edit against ${INTERVAL_MS} ms between edits on ${os.cpus().length} cores`;
+      const perEdit = (daemonCpu + readerCpu * READERS + writerCpu) / total;
+      const cpu = `CPU per edit (all ${total} edits; load stretches latency far more than CPU time): daemon ${(daemonCpu / total).toFixed(2)} ms, writer ${(writerCpu / total).toFixed(2)} ms, each reader ${(readerCpu / total).toFixed(2)} ms — ${perEdit.toFixed(1)} ms in all, ${((100 * perEdit) / (INTERVAL_MS * os.cpus().length)).toFixed(0)}% of ${os.cpus().length} cores at one edit every ${INTERVAL_MS} ms; load average during the run ${os.loadavg()[0]!.toFixed(1)}`;
       const notes = [
         `1 writer + ${READERS} reader processes (each its own Node process and Session), daemon ${context.ours.separate ? "in its own process" : "in the benchmark's process"}; ${edits} edits, one every ${INTERVAL_MS} ms, after ${WARMUP} unmeasured ones and a 1 s pause; a sample = writer's clock before setSource → reader's clock after its patches$ handler's getCells() shows that edit (or a later one); ${samples.length} samples, ${missing} never seen, ${batched} seen in the same patch as the edit after them; p50 over the first ${tenth} edits ${median(early).toFixed(1)} ms, over the last ${tenth} ${median(late).toFixed(1)} ms (a gap between the two = a backlog: edits came faster than the processes absorbed them)`,
         cpu,
