@@ -100,6 +100,14 @@ async function startClients(quick: boolean, workDir: string, inProcess: boolean)
   const [, jlabKernel] = await Promise.all([oursSession.startKernel(), jlab.available ? jlab.startKernel() : Promise.resolve(undefined)]);
   // The daemon prewarms environments and a kernel at start: let that finish before measuring.
   await ours.waitPoolSettled();
+  // A few executions on each client first, so that `--only <metric>` does not measure JIT
+  // warm-up and first-time code paths (the first metric of a full run would otherwise).
+  const warmCell = oursSession.createCell("1+1");
+  for (let i = 0; i < 20; i++) {
+    await oursSession.executeCell(warmCell);
+    await floor.execute("1+1");
+    if (jlabKernel) await JlabServer.execute(jlabKernel, "1+1");
+  }
   return { quick, workDir, floor, ours, oursSession, jlab, jlabKernel };
 }
 
