@@ -14,6 +14,9 @@ const DELIMITER = "<IDS|MSG>";
 /** The interpreter every client's kernel runs (the system one, which has ipykernel). */
 export const KERNEL_PYTHON = "/usr/bin/python3";
 
+/** The kernel command line (without the connection file) the floor and jupyter_server's kernelspec use. */
+export const KERNEL_ARGV = [KERNEL_PYTHON, "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f"];
+
 /** A message as the floor reads it: only what the metrics need. */
 export interface FloorMessage {
   msgType: string;
@@ -41,7 +44,8 @@ interface Pending {
   reject(error: Error): void;
 }
 
-async function freePorts(count: number): Promise<number[]> {
+/** `count` TCP ports on 127.0.0.1 free a moment ago. */
+export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from({ length: count }, () => new Promise<net.Server>((resolve) => {
       const server = net.createServer();
@@ -86,7 +90,8 @@ export class FloorKernel {
       }),
       { mode: 0o600 },
     );
-    const child = spawn(KERNEL_PYTHON, ["-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", connectionFile], {
+    const [command, ...args] = KERNEL_ARGV;
+    const child = spawn(command!, [...args, connectionFile], {
       env: { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: "1" },
       stdio: "ignore",
     });

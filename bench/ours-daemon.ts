@@ -1,6 +1,9 @@
 /**
- * Ours: this package through the daemon. An in-process `Daemon` on a temp cache dir, and
- * `Session`s on its socket, exactly as an embedding application would use them.
+ * Ours: this package through the daemon. By default the daemon runs as its own process, started
+ * the way `Session` auto-starts it from the sources (`node --import tsx lib/daemon/main.ts
+ * --socket S --cache-dir D`, see lib/transport/autostart.ts), on a temporary cache dir; with
+ * `inProcess` it is a `Daemon` in the benchmark's own event loop. `Session`s connect to its
+ * socket exactly as an embedding application would.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -9,12 +12,32 @@ import * as path from "node:path";
 import { Daemon } from "../lib/daemon/daemon";
 import { Session } from "../lib/session/session";
 import { DaemonClient, type DaemonStatusReport } from "../lib/transport/daemon-client";
+import { killTree, waitExit } from "./processes";
 import { sleep } from "./stats";
 
 /** The daemon's default delay between a document change and its save. */
 const SAVE_DELAY_MS = 500;
+const REPO_ROOT = path.resolve(__dirname, "..");
 
-/** An in-process daemon for the benchmark, with helpers to read what it persisted. */
+/** How to run the benchmark's daemon. */
+export interface OursDaemonOptions {
+  /** A `Daemon` in this process instead of a process of its own. */
+  inProcess?: boolean;
+  /** Node flags for the daemon process, e.g. `--cpu-prof` (profiling). */
+  nodeArgs?: string[];
+  /** Extra environment for the daemon process. */
+  env?: NodeJS.ProcessEnv;
+  /** The entry module run with tsx (default lib/daemon/main.ts). */
+  entry?: string;
+}
+
+/** The command line a separate daemon runs with, as `Session` auto-start builds it from sources. */
+function daemonArgv(options: OursDaemonOptions, socketPath: string, cacheDir: string): string[] {
+  const entry = options.entry ?? path.join(REPO_ROOT, "lib", "daemon", "main.ts");
+  return [...(options.nodeArgs ?? []), "--import", require.resolve("tsx"), entry, "--socket", socketPath, "--cache-dir", cacheDir];
+}
+
+/** The benchmark's daemon, with helpers to read what it persisted. */
 export class OursDaemon {
   private readonly sessions = new Set<Session>();
 
@@ -23,29 +46,36 @@ export class OursDaemon {
     private readonly daemon: Daemon | ChildProcess,
     readonly cacheDir: string,
     readonly socketPath: string,
+    /** How the daemon runs, for the report. */
+    readonly description: string,
   ) {}
 
-  /**
-   * Starts the daemon in this process (`Daemon.start`), or with `separateProcess` as its own
-   * process (`node --import tsx lib/daemon/main.ts`, as `Session.connect()` would auto-start it).
-   */
-  static async start(cacheDir: string, separateProcess = false): Promise<OursDaemon> {
+  /** Starts the daemon on `cacheDir` (created; the caller removes it) and waits until it answers. */
+  static async start(cacheDir: string, options: OursDaemonOptions = {}): Promise<OursDaemon> {
     const socketPath = path.join(cacheDir, "runtimed.sock");
-    if (!separateProcess) {
+    if (options.inProcess) {
       const daemon = await Daemon.start({ cacheDir, socketPath, saveDelayMs: SAVE_DELAY_MS });
-      return new OursDaemon(daemon, cacheDir, socketPath);
+      return new OursDaemon(daemon, cacheDir, socketPath, "in-process (Daemon.start in the benchmark's event loop)");
     }
-    const child = spawn(process.execPath, ["--import", "tsx", "lib/daemon/main.ts", "--socket", socketPath, "--cache-dir", cacheDir], {
-      cwd: path.resolve(__dirname, ".."),
-      stdio: ["ignore", "ignore", "inherit"],
+    fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+    const stderrFile = path.join(cacheDir, "daemon.stderr");
+    const stderr = fs.openSync(stderrFile, "w", 0o600);
+    const argv = daemonArgv(options, socketPath, cacheDir);
+    const child = spawn(process.execPath, argv, {
+      cwd: REPO_ROOT,
+      stdio: ["ignore", "ignore", stderr],
+      env: { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: "1", ...options.env, RUNTIMED_SOCKET_PATH: socketPath, RUNTIMED_CACHE_DIR: cacheDir },
     });
-    const ours = new OursDaemon(child, cacheDir, socketPath);
+    fs.closeSync(stderr);
+    const shown = argv.map((arg) => (arg.startsWith(REPO_ROOT) ? path.relative(REPO_ROOT, arg) : arg === require.resolve("tsx") ? "tsx" : arg));
+    const ours = new OursDaemon(child, cacheDir, socketPath, `separate process: node ${shown.join(" ")}`);
     const client = new DaemonClient({ socketPath });
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 60_000;
     while (!(await client.isRunning())) {
       if (Date.now() > deadline || child.exitCode !== null) {
-        child.kill("SIGKILL");
-        throw new Error("the daemon process did not come up within 30 s");
+        if (child.pid !== undefined) killTree(child.pid);
+        const said = fs.readFileSync(stderrFile, "utf8").trim();
+        throw new Error(`the daemon process did not come up within 60 s${said ? `: ${said}` : ""}`);
       }
       await sleep(100);
     }
@@ -57,9 +87,14 @@ export class OursDaemon {
     return this.daemon instanceof Daemon ? process.pid : this.daemon.pid!;
   }
 
-  /** Last-resort synchronous kill of a separate daemon process. */
+  /** True when the daemon runs in its own process. */
+  get separate(): boolean {
+    return !(this.daemon instanceof Daemon);
+  }
+
+  /** Last-resort synchronous kill of a separate daemon process and its kernels. */
   kill(): void {
-    if (!(this.daemon instanceof Daemon) && this.daemon.exitCode === null) this.daemon.kill("SIGKILL");
+    if (!(this.daemon instanceof Daemon) && this.daemon.exitCode === null && this.daemon.pid !== undefined) killTree(this.daemon.pid);
   }
 
   /** A session on this daemon (never auto-starting another); closed by `stop()` if still open. */
@@ -119,10 +154,8 @@ export class OursDaemon {
     const daemon = this.daemon;
     if (daemon instanceof Daemon) return daemon.stop();
     if (daemon.exitCode !== null || daemon.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => daemon.once("exit", () => resolve()));
+    // A graceful stop: the daemon shuts its kernels down and exits 0 (which writes a --cpu-prof).
     await new DaemonClient({ socketPath: this.socketPath }).shutdown().catch(() => daemon.kill("SIGTERM"));
-    const timer = setTimeout(() => daemon.kill("SIGKILL"), 15_000);
-    await exited;
-    clearTimeout(timer);
+    await waitExit(daemon, 20_000);
   }
 }

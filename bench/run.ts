@@ -1,7 +1,9 @@
 /**
- * `npm run bench [-- --quick] [--json out.json] [--only roundtrip,queue]`: every metric of
- * issue 6 on three clients against the same ipykernel in one run — the raw ZeroMQ floor,
- * jupyter_client (the peer) and this package through its daemon — printed as one table.
+ * `npm run bench [-- --quick] [--in-process] [--json out.json] [--only roundtrip,queue]`: every
+ * metric on three clients against the same ipykernel in one run — this package through its
+ * daemon (its own process by default, as users run it), the raw ZeroMQ floor, and
+ * @jupyterlab/services through jupyter_server — printed as one table.
+ * `npm run bench -- --profile [--runs 500]`: CPU profiles of the per-execution path instead.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -10,6 +12,7 @@ import { execFileSync } from "node:child_process";
 import { installSignalHandlers, registerCleanup, runCleanup } from "./cleanup";
 import type { BenchContext, Metric, Row } from "./context";
 import { FloorKernel, KERNEL_PYTHON } from "./floor-client";
+import { JlabServer, JLAB_SERVER_NOTE } from "./jlab-client";
 import { documentSize } from "./metrics/doc-size";
 import { firstResult } from "./metrics/first-result";
 import { bigOutput, printFlushed, printUnflushed } from "./metrics/outputs";
@@ -18,29 +21,35 @@ import { queuedCells } from "./metrics/queue";
 import { kernelInfo, roundTrip } from "./metrics/round-trip";
 import { outputLatency } from "./metrics/latency";
 import { daemonRss } from "./metrics/rss";
+import { keystroke } from "./metrics/keystroke";
 import { OursDaemon } from "./ours-daemon";
-import { PeerClient } from "./peer-client";
+import { runProfile } from "./profile";
 import { renderTable } from "./table";
 
-const METRICS: Metric[] = [roundTrip, kernelInfo, outputLatency, queuedCells, printFlushed, printUnflushed, bigOutput, editPropagation, documentSize, firstResult, daemonRss];
+const METRICS: Metric[] = [roundTrip, kernelInfo, outputLatency, queuedCells, printFlushed, printUnflushed, bigOutput, editPropagation, keystroke, documentSize, firstResult, daemonRss];
 
 interface Options {
   quick: boolean;
   json: string | undefined;
   only: Set<string> | undefined;
-  daemonProcess: boolean;
+  inProcess: boolean;
+  profile: boolean;
+  runs: number;
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { quick: false, json: undefined, only: undefined, daemonProcess: false };
+  const options: Options = { quick: false, json: undefined, only: undefined, inProcess: false, profile: false, runs: 500 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === "--quick") options.quick = true;
-    else if (flag === "--daemon-process") options.daemonProcess = true;
+    else if (flag === "--in-process") options.inProcess = true;
+    else if (flag === "--profile") options.profile = true;
+    else if (flag === "--runs") options.runs = Number(argv[++i]);
     else if (flag === "--json") options.json = argv[++i];
     else if (flag === "--only") options.only = new Set((argv[++i] ?? "").split(",").filter(Boolean));
-    else throw new Error(`Unknown flag ${flag}; use --quick, --daemon-process, --json <file>, --only <${METRICS.map((m) => m.name).join(",")}>`);
+    else throw new Error(`Unknown flag ${flag}; use --quick, --in-process, --json <file>, --only <${METRICS.map((m) => m.name).join(",")}>, or --profile [--runs N]`);
   }
+  if (!Number.isInteger(options.runs) || options.runs < 1) throw new Error("--runs takes a positive whole number");
   const unknown = [...(options.only ?? [])].filter((name) => !METRICS.some((metric) => metric.name === name));
   if (unknown.length > 0) throw new Error(`Unknown metric ${unknown.join(", ")}; known: ${METRICS.map((m) => m.name).join(", ")}`);
   return options;
@@ -64,40 +73,59 @@ function machineInfo(): Record<string, string | number> {
   };
 }
 
-async function startClients(quick: boolean, workDir: string, daemonProcess: boolean): Promise<BenchContext> {
-  const [floor, ours, peer] = await Promise.all([
+async function startClients(quick: boolean, workDir: string, inProcess: boolean): Promise<BenchContext> {
+  // allSettled, not all: when one client fails to start, the others must have finished starting
+  // (and registered their cleanup) before the error unwinds into the cleanup.
+  const started = await Promise.allSettled([
     FloorKernel.launch(workDir).then((kernel) => {
       registerCleanup(() => kernel.shutdown(), () => kernel.kill());
       return kernel;
     }),
-    OursDaemon.start(path.join(workDir, "cache"), daemonProcess).then((daemon) => {
+    // The cache dir (socket, documents, envs, kernels' connection files) lives in workDir,
+    // which the last cleanup step removes.
+    OursDaemon.start(path.join(workDir, "cache"), { inProcess }).then((daemon) => {
       registerCleanup(() => daemon.stop(), () => daemon.kill());
       return daemon;
     }),
-    PeerClient.start(workDir).then((client) => {
-      registerCleanup(() => client.stop(), () => client.kill());
-      return client;
+    JlabServer.start(workDir).then((server) => {
+      registerCleanup(() => server.stop(), () => server.kill());
+      return server;
     }),
   ]);
+  const failed = started.find((result) => result.status === "rejected");
+  if (failed) throw failed.reason;
+  const [floor, ours, jlab] = started.map((result) => (result as PromiseFulfilledResult<unknown>).value) as [FloorKernel, OursDaemon, JlabServer];
   const oursSession = ours.session(`bench-main-${process.pid}`);
   await oursSession.connect();
-  await Promise.all([oursSession.startKernel(), peer.available ? peer.expect({ op: "start", name: "main" }) : Promise.resolve()]);
-  return { quick, workDir, floor, ours, oursSession, peer, peerKernel: "main" };
+  const [, jlabKernel] = await Promise.all([oursSession.startKernel(), jlab.available ? jlab.startKernel() : Promise.resolve(undefined)]);
+  // The daemon prewarms environments and a kernel at start: let that finish before measuring.
+  await ours.waitPoolSettled();
+  // A few executions on each client first, so that `--only <metric>` does not measure JIT
+  // warm-up and first-time code paths (the first metric of a full run would otherwise).
+  const warmCell = oursSession.createCell("1+1");
+  for (let i = 0; i < 20; i++) {
+    await oursSession.executeCell(warmCell);
+    await floor.execute("1+1");
+    if (jlabKernel) await JlabServer.execute(jlabKernel, "1+1");
+  }
+  return { quick, workDir, floor, ours, oursSession, jlab, jlabKernel };
 }
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   installSignalHandlers();
   process.env.PYDEVD_DISABLE_FILE_VALIDATION = "1";
+  if (options.profile) return runProfile(options.runs);
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "runtimed-bench-"));
   registerCleanup(() => fs.rmSync(workDir, { recursive: true, force: true }), () => fs.rmSync(workDir, { recursive: true, force: true }));
   const info = machineInfo();
-  info.ours_daemon = options.daemonProcess ? "separate process (node --import tsx lib/daemon/main.ts)" : "in-process (Daemon.start)";
   process.stdout.write(`runtimed bench${options.quick ? " (--quick)" : ""} — ${Object.entries(info).map(([k, v]) => `${k}: ${v}`).join(", ")}\n`);
 
   const started = Date.now();
-  const context = await startClients(options.quick, workDir, options.daemonProcess);
-  if (!context.peer.available) process.stdout.write(`peer: n/a (${context.peer.unavailable})\n`);
+  const context = await startClients(options.quick, workDir, options.inProcess);
+  info.ours_daemon = context.ours.description;
+  info.jlab = context.jlab.available ? `jupyter_server ${context.jlab.version}: ${JLAB_SERVER_NOTE}` : `n/a (${context.jlab.unavailable})`;
+  process.stdout.write(`ours: ${info.ours_daemon}\n@jupyterlab/services: ${info.jlab}\n`);
   const rows: Row[] = [];
   const failures: string[] = [];
   for (const metric of METRICS) {
@@ -116,10 +144,10 @@ async function main(): Promise<void> {
   }
   info.load_average_after = os.loadavg().map((load) => load.toFixed(2)).join(" ");
   info.duration_s = Math.round((Date.now() - started) / 1000);
-  process.stdout.write(`\n${renderTable(rows, context.peer.unavailable)}\n\nload average after: ${info.load_average_after}; ${info.duration_s} s\n`);
+  process.stdout.write(`\n${renderTable(rows)}\n\nload average after: ${info.load_average_after}; ${info.duration_s} s\n`);
   for (const failure of failures) process.stdout.write(`\nFAILED ${failure}\n`);
   if (options.json) {
-    fs.writeFileSync(options.json, JSON.stringify({ machine: info, daemon_process: options.daemonProcess, quick: options.quick, peer: context.peer.unavailable ?? "jupyter_client", rows, failures }, null, 2));
+    fs.writeFileSync(options.json, JSON.stringify({ machine: info, in_process: options.inProcess, quick: options.quick, rows, failures }, null, 2));
     process.stdout.write(`wrote ${options.json}\n`);
   }
   if (failures.length > 0) process.exitCode = 1;

@@ -1,4 +1,4 @@
-/** Prints the benchmark's rows as a plain-text table with numbered notes underneath. */
+/** Prints the benchmark's rows as a Markdown table with numbered notes underneath. */
 import type { Row } from "./context";
 
 function format(value: number | null, unit: Row["unit"]): string {
@@ -12,8 +12,17 @@ function ratio(value: number | null, floor: number | null): string {
   return `${(value / floor).toFixed(2)}×`;
 }
 
-/** The table as text: ours, floor, peer, ours/floor, peer/floor, target, met?, note refs. */
-export function renderTable(rows: Row[], peerUnavailable: string | null): string {
+/** "yes" when ours is slower (or bigger) than @jupyterlab/services on this row; "–" when either is missing. */
+export function behindJlab(row: Row): string {
+  if (row.ours === null || row.jlab === null || Number.isNaN(row.ours) || Number.isNaN(row.jlab)) return "–";
+  return row.ours > row.jlab ? "YES" : "no";
+}
+
+/**
+ * The table: ours, floor, @jupyterlab/services, ours/floor, target, met?, behind
+ * @jupyterlab/services?, note refs. Every figure is "lower is better".
+ */
+export function renderTable(rows: Row[]): string {
   const notes: string[] = [];
   const noteRef = (row: Row) =>
     row.notes
@@ -23,17 +32,16 @@ export function renderTable(rows: Row[], peerUnavailable: string | null): string
         return `[${index + 1}]`;
       })
       .join("");
-  const peerCell = (row: Row) => (row.peer === null && peerUnavailable && row.floor !== null ? "n/a (jupyter_client not importable)" : format(row.peer, row.unit));
-  const header = ["metric", "ours", "floor", "peer", "ours/floor", "peer/floor", "target", "met?", "notes"];
+  const header = ["metric", "ours", "floor", "@jupyterlab/services", "ours/floor", "target", "met?", "behind jlab?", "notes"];
   const body = rows.map((row) => [
     row.metric,
     format(row.ours, row.unit),
     format(row.floor, row.unit),
-    peerCell(row),
+    format(row.jlab, row.unit),
     ratio(row.ours, row.floor),
-    ratio(row.peer, row.floor),
     row.target,
     row.met === null ? "–" : row.met ? "yes" : "NO",
+    behindJlab(row),
     noteRef(row),
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...body.map((cells) => cells[column]!.length)));

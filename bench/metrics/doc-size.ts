@@ -23,7 +23,7 @@ export const documentSize: Metric = {
           unit: "KB",
           ours: bytes / 1024,
           floor: null,
-          peer: null,
+          jlab: null,
           target: "< 1024 KB",
           met: bytes < 1024 * 1024,
           notes: [`room file size (Automerge.save of the daemon's doc)${projected}`],

@@ -2,7 +2,8 @@
  * Output throughput: many flushed prints, many unflushed prints, one 5 MB print — each timed
  * from request to the end of the execution with every byte of stdout in hand.
  */
-import { peerNote, peerSamples, ratioRow, type BenchContext, type Metric, type Row } from "../context";
+import { jlabNote, jlabValue, ratioRow, whenJlab, type BenchContext, type Metric, type Row } from "../context";
+import { JlabServer, JLAB_SERVER_NOTE } from "../jlab-client";
 import { interleave, median, now } from "../stats";
 
 /** Times `code` on every client `runs` times (interleaved) and checks each got `stdoutLength` chars. */
@@ -25,7 +26,13 @@ async function outputRun(context: BenchContext, code: string, runs: number, stdo
       check("ours", result.stdout.length);
       return [elapsed];
     },
-    peer: () => peerSamples(context, { op: "execute", name: context.peerKernel, code, n: 1 }),
+    jlab: whenJlab(context, async (kernel) => {
+      const started = now();
+      const execution = await JlabServer.execute(kernel, code);
+      const elapsed = now() - started;
+      check("@jupyterlab/services", execution.stdout.length);
+      return [elapsed];
+    }),
   });
 }
 
@@ -44,9 +51,9 @@ export const printFlushed: Metric = {
     return [
       ratioRow(
         "2000 print(flush=True) to result",
-        { ours: median(samples.ours), floor: median(samples.floor), peer: context.peer.available ? median(samples.peer) : null },
+        { ours: median(samples.ours), floor: median(samples.floor), jlab: jlabValue(context, median(samples.jlab)) },
         1.2,
-        [...peerNote(context), `median of ${runs}`],
+        [...jlabNote(context), `median of ${runs}`, JLAB_SERVER_NOTE],
       ),
     ];
   },
@@ -61,9 +68,9 @@ export const printUnflushed: Metric = {
     return [
       ratioRow(
         "100 000 unflushed prints to result",
-        { ours: median(samples.ours), floor: median(samples.floor), peer: context.peer.available ? median(samples.peer) : null },
+        { ours: median(samples.ours), floor: median(samples.floor), jlab: jlabValue(context, median(samples.jlab)) },
         1.2,
-        [...peerNote(context), `median of ${runs}`],
+        [...jlabNote(context), `median of ${runs}`, JLAB_SERVER_NOTE],
       ),
     ];
   },
@@ -94,16 +101,16 @@ export const bigOutput: Metric = {
     return [
       ratioRow(
         "one 5 MB output to result",
-        { ours: median(samples.ours), floor: median(samples.floor), peer: context.peer.available ? median(samples.peer) : null },
+        { ours: median(samples.ours), floor: median(samples.floor), jlab: jlabValue(context, median(samples.jlab)) },
         1.2,
-        [...peerNote(context), `median of ${runs}`],
+        [...jlabNote(context), `median of ${runs}`, JLAB_SERVER_NOTE],
       ),
       {
         metric: "document growth per 5 MB output",
         unit: "KB",
         ours: growthPerRun / 1024,
         floor: null,
-        peer: null,
+        jlab: null,
         target: "≤ 2 KB",
         met: growthPerRun <= 2048,
         notes: [`growth of the room file (<cache>/notebook-docs/*.automerge = Automerge.save of the daemon's doc) over ${runs} run(s), divided by runs`],
@@ -113,7 +120,7 @@ export const bigOutput: Metric = {
         unit: "KB",
         ours: randomGrowth / 1024,
         floor: null,
-        peer: null,
+        jlab: null,
         target: "≤ 2 KB",
         met: randomGrowth <= 2048,
         notes: [`print(base64 of 3.75 MB os.urandom), one run, ours only (${randomMs.toFixed(0)} ms to result); same measurement as above`],

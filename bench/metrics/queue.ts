@@ -1,18 +1,20 @@
-/** 20 cells queued at once, timed until the last one is done. */
-import { peerNote, peerSamples, ratioRow, type BenchContext, type Metric, type Row } from "../context";
+/** 20 cells of `x = 1` queued at once, timed until the last one is done. */
+import { JlabServer } from "../jlab-client";
+import { jlabNote, jlabValue, ratioRow, whenJlab, type BenchContext, type Metric, type Row } from "../context";
 import { interleave, median, now } from "../stats";
 
 const CELLS = 20;
+const CODE = "x = 1";
 
 export const queuedCells: Metric = {
   name: "queue",
   async run(context: BenchContext): Promise<Row[]> {
     const runs = context.quick ? 3 : 15;
-    const cellIds = Array.from({ length: CELLS }, () => context.oursSession.createCell("pass"));
+    const cellIds = Array.from({ length: CELLS }, () => context.oursSession.createCell(CODE));
     const samples = await interleave(runs, {
       floor: async () => {
         const started = now();
-        await Promise.all(Array.from({ length: CELLS }, () => context.floor.execute("pass")));
+        await Promise.all(Array.from({ length: CELLS }, () => context.floor.execute(CODE)));
         return [now() - started];
       },
       ours: async () => {
@@ -20,14 +22,21 @@ export const queuedCells: Metric = {
         await Promise.all(cellIds.map((cellId) => context.oursSession.executeCell(cellId)));
         return [now() - started];
       },
-      peer: () => peerSamples(context, { op: "queue", name: context.peerKernel, n: CELLS }),
+      jlab: whenJlab(context, async (kernel) => {
+        const started = now();
+        await Promise.all(Array.from({ length: CELLS }, () => JlabServer.execute(kernel, CODE)));
+        return [now() - started];
+      }),
     });
     return [
       ratioRow(
-        "20 queued cells, all done",
-        { ours: median(samples.ours), floor: median(samples.floor), peer: context.peer.available ? median(samples.peer) : null },
+        `${CELLS} queued \`${CODE}\`, all done`,
+        { ours: median(samples.ours), floor: median(samples.floor), jlab: jlabValue(context, median(samples.jlab)) },
         1.2,
-        [...peerNote(context), `median of ${runs}; ours: 20 executeCell calls at once (one cell each); floor/peer: 20 execute_requests at once`],
+        [
+          ...jlabNote(context),
+          `median of ${runs}; ours: ${CELLS} executeCell calls at once (one cell each); floor and @jupyterlab/services: ${CELLS} execute_requests at once, each awaited to reply + idle`,
+        ],
       ),
     ];
   },

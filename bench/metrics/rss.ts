@@ -110,13 +110,13 @@ export const daemonRss: Metric = {
       ? `daemon compiled by tsc (as \`npm run build\` ships it) and run as \`node dist/daemon/main.js\`; under \`node --import tsx lib/daemon/main.ts\` it is ${tsx.idleMb.toFixed(1)} MB idle / ${tsx.roomsMb.toFixed(1)} MB with ${ROOMS} rooms (the tsx loader's own cost)`
       : "daemon run as `node --import tsx lib/daemon/main.ts` (tsc emitted nothing), tsx loader included";
     return [
-      { metric: "daemon RSS, idle", unit: "MB", ours: judged.idleMb, floor: null, peer: null, target: "< 80 MB", met: judged.idleMb < 80, notes: [how] },
+      { metric: "daemon RSS, idle", unit: "MB", ours: judged.idleMb, floor: null, jlab: null, target: "< 80 MB", met: judged.idleMb < 80, notes: [how] },
       {
         metric: `daemon RSS, ${ROOMS} idle rooms`,
         unit: "MB",
         ours: judged.roomsMb,
         floor: null,
-        peer: null,
+        jlab: null,
         target: "< 200 MB",
         met: judged.roomsMb < 200,
         notes: [`${ROOMS} rooms, each with one connected session and one cell, no kernel`],

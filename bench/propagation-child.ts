@@ -1,0 +1,115 @@
+/**
+ * One process of the edit-propagation metric (bench/metrics/propagation.ts), driven over the
+ * IPC channel: `writer` edits a cell on a schedule, stamping each edit with its number and the
+ * time it was made; `reader` is a `Session` whose `patches$` handler calls `getCells()` and
+ * notes when each edit number first shows up. Times are `performance.timeOrigin +
+ * performance.now()` (ms since the epoch, sub-ms), comparable across processes on one machine.
+ *
+ * `node --import tsx bench/propagation-child.ts <writer|reader> <socketPath> <notebookId>`
+ */
+import { Session } from "../lib/session/session";
+
+/** parent → child */
+export type ToChild = { type: "start"; edits: number; intervalMs: number; warmup: number; settleMs: number } | { type: "report"; lastSeq: number; waitMs: number } | { type: "close" };
+/** child → parent */
+export type FromChild =
+  | { type: "ready" }
+  | { type: "sent"; sent: [seq: number, atMs: number][]; cpuMs: number }
+  | { type: "report"; arrivals: [seq: number, atMs: number][]; cpuMs: number }
+  | { type: "error"; message: string };
+
+const EDIT = /^# edit (\d+) at /;
+
+function clock(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** CPU time of this process (user + system), ms. */
+function cpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+function send(message: FromChild): void {
+  process.send!(message);
+}
+
+async function writer(session: Session): Promise<void> {
+  await session.connect();
+  const cellId = session.createCell(`# edit 0 at ${clock()}`);
+  await session.flush();
+  send({ type: "ready" });
+  process.on("message", (message: ToChild) => {
+    if (message.type !== "start") return;
+    // Edits 1..warmup run first code paths in every process (JIT, lazy modules); then a pause
+    // lets everyone settle before the measured edits.
+    const sent: [number, number][] = [];
+    const cpuBefore = cpuMs();
+    const last = message.warmup + message.edits;
+    const begin = clock();
+    const due = (seq: number) => begin + seq * message.intervalMs + (seq > message.warmup ? message.settleMs : 0);
+    const edit = (seq: number) => {
+      const at = clock();
+      session.setSource(cellId, `# edit ${seq} at ${at}`);
+      if (seq > message.warmup) sent.push([seq, at]);
+      if (seq === last) {
+        send({ type: "sent", sent, cpuMs: cpuMs() - cpuBefore });
+        return;
+      }
+      // Against the schedule, not after the previous edit: a slow edit does not stretch the run.
+      setTimeout(() => edit(seq + 1), Math.max(0, due(seq + 1) - clock()));
+    };
+    edit(1);
+  });
+}
+
+async function reader(session: Session): Promise<void> {
+  const arrivals: [number, number][] = [];
+  let lastSeq = -1;
+  let seen: () => void = () => undefined;
+  session.patches$.subscribe(() => {
+    const cells = session.getCells();
+    const at = clock();
+    const match = cells.length > 0 ? EDIT.exec(cells[0]!.source) : null;
+    if (!match) return;
+    const seq = Number(match[1]);
+    // Edits that arrived together (one sync message) were all seen now.
+    for (let s = lastSeq + 1; s <= seq; s++) if (s > 0) arrivals.push([s, at]);
+    if (seq > lastSeq) lastSeq = seq;
+    seen();
+  });
+  await session.connect();
+  if (lastSeq < 0) await new Promise<void>((resolve) => (seen = () => lastSeq >= 0 && resolve()));
+  send({ type: "ready" });
+  const cpuBefore = cpuMs();
+  process.on("message", (message: ToChild) => {
+    if (message.type !== "report") return;
+    const report = () => send({ type: "report", arrivals, cpuMs: cpuMs() - cpuBefore });
+    const deadline = setTimeout(report, message.waitMs);
+    const check = () => {
+      if (lastSeq < message.lastSeq) return;
+      clearTimeout(deadline);
+      report();
+    };
+    seen = check;
+    check();
+  });
+}
+
+async function main(): Promise<void> {
+  const [role, socketPath, notebookId] = process.argv.slice(2);
+  const session = new Session({ notebookId, socketPath, autoStart: false, reconnect: false });
+  process.on("message", (message: ToChild) => {
+    if (message.type === "close") void session.close({ shutdownKernel: false }).finally(() => process.exit(0));
+  });
+  // The parent going away (crash, Ctrl-C) must not leave this process behind.
+  process.on("disconnect", () => process.exit(0));
+  if (role === "writer") await writer(session);
+  else if (role === "reader") await reader(session);
+  else throw new Error(`unknown role ${role}`);
+}
+
+main().catch((error: unknown) => {
+  send({ type: "error", message: (error as Error).stack ?? String(error) });
+  process.exit(1);
+});
