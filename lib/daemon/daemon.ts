@@ -128,7 +128,7 @@ export class Daemon {
         pageDir: options.pageDir,
         blobs,
         logger,
-        listRooms: () => daemon?.status().rooms ?? [],
+        listRooms: () => (daemon ? [...daemon.rooms.values()].map((room) => room.summary()) : []),
         onWebSocket: (socket, request) => (daemon ? daemon.acceptWebSocket(socket, request) : socket.close(1013, "The daemon is starting")),
       });
       const server = net.createServer();

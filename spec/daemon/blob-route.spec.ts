@@ -19,7 +19,7 @@ let server: HttpFace;
 let agent: http.Agent;
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), "runtimed-blob-server-"));
+  root = mkdtempSync(join(tmpdir(), "runtimed-blob-route-"));
   store = new BlobStore(join(root, "blobs"));
   server = await startFace();
 });
