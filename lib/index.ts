@@ -31,6 +31,7 @@ export type {
 export { RuntimedError, type RuntimedErrorCode } from "./protocol/errors";
 export { PROTOCOL_VERSION } from "./protocol/messages";
 export { defaultCacheDir, defaultSocketPath } from "./protocol/paths";
+export { pageUrl } from "./protocol/page-url";
 export { Daemon, type DaemonOptions } from "./daemon/daemon";
 export { DaemonClient, type DaemonClientOptions, type DaemonStatusReport, type GarbageReport, type RoomListing } from "./transport/daemon-client";
 export { executeAll, summarize, type ExecuteAllOptions } from "./session/pipeline";

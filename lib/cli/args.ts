@@ -60,11 +60,13 @@ export function wantsHelp(argv: readonly string[]): boolean {
   return false;
 }
 
-/** A command's options: each a string or a flag, maybe with a one-letter alias. */
-export type OptionsSpec = Record<string, { type: "string" | "boolean"; short?: string }>;
+/** A command's options: each a string or a flag, maybe with a one-letter alias, maybe repeatable. */
+export type OptionsSpec = Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }>;
 
 /** The values of parsed options, typed from their spec; absent options are undefined. */
-export type OptionValues<T extends OptionsSpec> = { [K in keyof T]?: T[K]["type"] extends "string" ? string : boolean };
+export type OptionValues<T extends OptionsSpec> = {
+  [K in keyof T]?: T[K] extends { multiple: true } ? string[] : T[K]["type"] extends "string" ? string : boolean;
+};
 
 /** Parses one command's options strictly; unknown options and missing values are UsageErrors. */
 export function parseCommandArgs<T extends OptionsSpec>(

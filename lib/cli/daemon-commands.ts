@@ -1,6 +1,8 @@
 import * as fs from "node:fs";
 import type { Daemon } from "../daemon/daemon";
+import { isLoopbackHost, parsePort, resolveFaceConfig, splitList, type FaceConfigOptions } from "../daemon/face-config";
 import { RuntimedError } from "../protocol/errors";
+import { pageUrl } from "../protocol/page-url";
 import { daemonFiles } from "../protocol/paths";
 import { PACKAGE_VERSION } from "../protocol/version";
 import { isAlive, spawnDaemon, startFailed, takeStartError } from "../transport/autostart";
@@ -20,8 +22,15 @@ Sessions start it on demand; these commands are for seeing and controlling it by
 Commands:
   start [--foreground]   Start the daemon (detached, or in this terminal with --foreground;
                          Ctrl-C stops it). Exits 0 when one is already running.
+    --host H             Address of its HTTP/WebSocket face (default: $RUNTIMED_HOST, else
+                         127.0.0.1; anything else is reachable from other machines)
+    --port P             Its port (default: $RUNTIMED_PORT, else 0: any free port; a fixed
+                         port keeps page URLs stable)
+    --allow-origin O     A web origin (https://app.example.com) whose pages may open the
+                         daemon's WebSocket; repeat it or separate with commas
+                         (default: $RUNTIMED_ALLOW_ORIGIN)
   stop                   Ask the daemon to shut down (kernels stopped, rooms saved).
-  status [--json]        Version, pid, uptime, socket, cache dir, rooms and pool.
+  status [--json]        Version, pid, uptime, socket, cache dir, url, token, rooms, pool.
                          Exits 1 when no daemon is running.
   logs [-f] [-n N]       Print the last N lines (default 50) of the daemon log;
                          -f keeps printing new lines until Ctrl-C (across rotations).
@@ -51,8 +60,13 @@ export async function daemonCommand(argv: string[], context: CliContext): Promis
   const [subcommand, ...rest] = argv;
   switch (subcommand) {
     case "start": {
-      const { values } = parseCommandArgs(rest, { foreground: { type: "boolean" } }, HELP_COMMAND);
-      return values.foreground ? startForeground(context) : startDetached(context);
+      const { values } = parseCommandArgs(
+        rest,
+        { foreground: { type: "boolean" }, host: { type: "string" }, port: { type: "string" }, "allow-origin": { type: "string", multiple: true } },
+        HELP_COMMAND,
+      );
+      const face = faceOptions(values.host, values.port, values["allow-origin"]);
+      return values.foreground ? startForeground(context, face) : startDetached(context, face);
     }
     case "stop":
       parseCommandArgs(rest, {}, HELP_COMMAND);
@@ -78,14 +92,47 @@ export async function daemonCommand(argv: string[], context: CliContext): Promis
   }
 }
 
-async function startDetached(context: CliContext): Promise<number> {
+/** `--host` / `--port` / `--allow-origin` checked now, so a typo is a usage error, not a failed start. */
+function faceOptions(host: string | undefined, port: string | undefined, origins: string[] | undefined): FaceConfigOptions {
+  try {
+    const options = { host, port: port === undefined ? undefined : parsePort(port, "--port"), allowOrigins: origins?.flatMap(splitList) };
+    const config = resolveFaceConfig(options, {});
+    return { host: host === undefined ? undefined : config.host, port: options.port, allowOrigins: origins === undefined ? undefined : config.allowOrigins };
+  } catch (error) {
+    const message = (error as Error).message.replace(/^(host|allowOrigins) /, (_, name: string) => (name === "host" ? "--host " : "--allow-origin "));
+    throw new UsageError(message, HELP_COMMAND);
+  }
+}
+
+/** The entry point's arguments for the options given on this command line (the rest come from the environment). */
+function faceArgs(face: FaceConfigOptions): string[] {
+  const args: string[] = [];
+  if (face.host !== undefined) args.push("--host", face.host);
+  if (face.port !== undefined) args.push("--port", String(face.port));
+  for (const origin of face.allowOrigins ?? []) args.push("--allow-origin", origin);
+  return args;
+}
+
+/** Warns on stderr when the daemon's network face is reachable from other machines. */
+function warnIfExposed(context: CliContext, host: string): void {
+  if (isLoopbackHost(host)) return;
+  context.stderr.write(
+    `warning: the daemon listens on ${host}, reachable from other machines: anyone with its token can run code as you. ` +
+      `The token is in \`runtimed daemon status\`; keep it secret.\n`,
+  );
+}
+
+async function startDetached(context: CliContext, face: FaceConfigOptions): Promise<number> {
   const client = new DaemonClient({ socketPath: context.socketPath });
   const running = await statusIfRunning(client);
   if (running) {
     context.stdout.write(`runtimed daemon already running (pid ${running.pid}) at ${running.socketPath}\n`);
+    if (faceArgs(face).length > 0) {
+      context.stderr.write(`note: --host, --port and --allow-origin apply when a daemon starts; this one serves ${running.url} (stop it first to change that)\n`);
+    }
     return 0;
   }
-  const started = spawnDaemon(context.socketPath, context.cacheDir);
+  const started = spawnDaemon(context.socketPath, context.cacheDir, faceArgs(face));
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     await sleep(POLL_MS);
@@ -96,8 +143,10 @@ async function startDetached(context: CliContext): Promise<number> {
       context.stdout.write(
         `runtimed daemon ${raced ? "already running" : "started"} (pid ${report.pid})\n` +
           `  socket  ${report.socketPath}\n` +
-          `  log     ${daemonFiles(report.cacheDir).log}\n`,
+          `  log     ${daemonFiles(report.cacheDir).log}\n` +
+          `  url     ${report.url}\n`,
       );
+      warnIfExposed(context, report.host);
       return 0;
     }
     if (!isAlive(started.pid)) {
@@ -109,7 +158,7 @@ async function startDetached(context: CliContext): Promise<number> {
   throw startFailed(context.socketPath, `no answer within ${START_TIMEOUT_MS / 1000} s (pid ${started.pid})`);
 }
 
-async function startForeground(context: CliContext): Promise<number> {
+async function startForeground(context: CliContext, face: FaceConfigOptions): Promise<number> {
   const log = daemonFiles(context.cacheDir).log;
   const logOffset = fileSize(log);
   const signal = waitForSignal();
@@ -117,12 +166,14 @@ async function startForeground(context: CliContext): Promise<number> {
   try {
     // Only this command needs the daemon's code (kernels, ZeroMQ); load it here.
     const { Daemon: DaemonClass } = await import("../daemon/daemon");
-    daemon = await DaemonClass.start({ socketPath: context.socketPath, cacheDir: context.cacheDir });
+    daemon = await DaemonClass.start({ socketPath: context.socketPath, cacheDir: context.cacheDir, ...face, allowOrigins: face.allowOrigins && [...face.allowOrigins] });
   } catch (error) {
     signal.dispose();
     throw error;
   }
-  context.stderr.write(`runtimed daemon ${PACKAGE_VERSION} (pid ${process.pid}) serving ${daemon.socketPath}\n  log ${log}\nPress Ctrl-C to stop.\n`);
+  const { url, host } = daemon.status();
+  context.stderr.write(`runtimed daemon ${PACKAGE_VERSION} (pid ${process.pid}) serving ${daemon.socketPath}\n  url ${url}\n  log ${log}\nPress Ctrl-C to stop.\n`);
+  warnIfExposed(context, host);
   // The daemon logs to its file only; in the foreground a person wants to watch it too.
   const follower = followFile(log, logOffset, (text) => context.stderr.write(text));
   try {
@@ -180,6 +231,9 @@ async function status(context: CliContext, json: boolean): Promise<number> {
     ["socket", report.socketPath],
     ["cache dir", report.cacheDir],
     ["log", daemonFiles(report.cacheDir).log],
+    ["url", report.url],
+    ["token", report.token],
+    ["page", pageUrl(report.url, report.token)],
     ["rooms", `${report.rooms.length} (${withKernel} with a kernel)`],
     ["pool", pool],
   ];

@@ -29,9 +29,15 @@ export async function clearStaleSocket(socketPath: string): Promise<void> {
   fs.rmSync(socketPath, { force: true });
 }
 
+/**
+ * Writes `daemon.json` whole or not at all, 0600 (it holds the network face's token): a fresh
+ * temp file renamed over the old one, so an old file's looser mode never carries over.
+ */
 export function writeDaemonInfo(files: Files, info: DaemonInfo): void {
   const temp = `${files.info}.${process.pid}.tmp`;
-  fs.writeFileSync(temp, JSON.stringify(info, null, 2) + "\n", { mode: 0o600 });
+  fs.rmSync(temp, { force: true });
+  fs.writeFileSync(temp, JSON.stringify(info, null, 2) + "\n", { mode: 0o600, flag: "wx" });
+  fs.chmodSync(temp, 0o600);
   fs.renameSync(temp, files.info);
 }
 

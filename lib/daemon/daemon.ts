@@ -1,5 +1,7 @@
 import * as fs from "node:fs";
+import type { IncomingMessage } from "node:http";
 import * as net from "node:net";
+import type { WebSocket } from "ws";
 import { decodeMessage, encodeMessage } from "../protocol/codec";
 import { RuntimedError, toRuntimedError } from "../protocol/errors";
 import { FramedSocket } from "../protocol/framed-socket";
@@ -17,13 +19,13 @@ import {
 } from "../protocol/messages";
 import { daemonFiles, defaultCacheDir, defaultSocketPath } from "../protocol/paths";
 import { PACKAGE_VERSION } from "../protocol/version";
-import { BlobServer } from "./blob-server";
 import { BlobStore } from "./blob-store";
 import { ClientConnection } from "./client-connection";
 import { PEER_BACKLOG_BYTES } from "./peer-outbox";
 import { BlobCollector } from "./blob-collector";
 import { clearStaleSocket, removeDaemonFiles, writeDaemonInfo } from "./daemon-files";
 import { DaemonLock } from "./daemon-lock";
+import { HttpFace } from "./http-face";
 import { KernelProvider } from "./kernel-provider";
 import { Logger } from "./logger";
 import { Room } from "./room";
@@ -50,6 +52,14 @@ export interface DaemonOptions {
   blobGraceSecs?: number;
   /** Time between background blob collections (default `RUNTIMED_BLOB_GC_INTERVAL_SECS`, else 3600; 0: none). */
   blobCollectIntervalSecs?: number;
+  /** The network face's address (default `RUNTIMED_HOST`, else 127.0.0.1). Beyond loopback, a warning is logged. */
+  host?: string;
+  /** The network face's port (default `RUNTIMED_PORT`, else 0: any free port). */
+  port?: number;
+  /** Web origins whose pages may open the WebSocket, besides the daemon's own page (default `RUNTIMED_ALLOW_ORIGIN`, comma-separated). */
+  allowOrigins?: string[];
+  /** The built web page's directory (default `dist/page/`). */
+  pageDir?: string;
 }
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -78,7 +88,7 @@ export class Daemon {
     private readonly store: RoomStore,
     private readonly provider: KernelProvider,
     private readonly blobs: BlobStore,
-    private readonly blobServer: BlobServer,
+    private readonly face: HttpFace,
     private readonly options: DaemonOptions,
     private readonly lock: DaemonLock,
   ) {
@@ -125,7 +135,7 @@ export class Daemon {
     fs.chmodSync(cacheDir, 0o700);
     const lock = await DaemonLock.acquire(files, socketPath);
     let logger: Logger | undefined;
-    let blobServer: BlobServer | undefined;
+    let face: HttpFace | undefined;
     try {
       await clearStaleSocket(socketPath);
       for (const dir of [files.notebookDocs, files.kernels, files.envs, files.blobs]) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -133,7 +143,17 @@ export class Daemon {
       const store = new RoomStore(files.notebookDocs, logger);
       const provider = new KernelProvider({ kernelsDir: files.kernels, envsCacheDir: cacheDir, logger });
       const blobs = new BlobStore(files.blobs);
-      blobServer = await BlobServer.start(blobs);
+      let daemon: Daemon | undefined;
+      face = await HttpFace.start({
+        host: options.host,
+        port: options.port,
+        allowOrigins: options.allowOrigins,
+        pageDir: options.pageDir,
+        blobs,
+        logger,
+        listRooms: () => (daemon ? [...daemon.rooms.values()].map((room) => room.summary()) : []),
+        onWebSocket: (socket, request) => (daemon ? daemon.acceptWebSocket(socket, request) : socket.close(1013, "The daemon is starting")),
+      });
       const server = net.createServer();
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
@@ -151,7 +171,7 @@ export class Daemon {
         }
       });
       fs.chmodSync(socketPath, 0o600);
-      const daemon = new Daemon(socketPath, cacheDir, server, logger, store, provider, blobs, blobServer, options, lock);
+      daemon = new Daemon(socketPath, cacheDir, server, logger, store, provider, blobs, face, options, lock);
       server.on("connection", (socket) => daemon.accept(socket));
       writeDaemonInfo(files, {
         endpoint: socketPath,
@@ -159,14 +179,17 @@ export class Daemon {
         version: PACKAGE_VERSION,
         protocol: PROTOCOL_VERSION,
         started_at: new Date(daemon.startedAt).toISOString(),
-        blob_port: blobServer.port,
+        host: face.host,
+        port: face.port,
+        url: face.url,
+        token: face.token,
       });
       provider.start();
       daemon.collector.start();
       logger.info("daemon started", { socket: socketPath, pid: process.pid, version: PACKAGE_VERSION });
       return daemon;
     } catch (error) {
-      await blobServer?.close();
+      await face?.close();
       logger?.close();
       await lock.close();
       throw error;
@@ -194,7 +217,16 @@ export class Daemon {
       cache_dir: this.cacheDir,
       rooms: [...this.rooms.values()].map((room) => room.summary()),
       pool: this.provider.poolContents(),
+      host: this.face.host,
+      url: this.face.url,
+      token: this.face.token,
     };
+  }
+
+  /** A WebSocket at `/ws` that passed the network face's token, Host and Origin checks. */
+  private acceptWebSocket(socket: WebSocket, _request: IncomingMessage): void {
+    // The room protocol over WebSocket is wired here by the WebSocket transport.
+    socket.close(1011, "This daemon does not serve rooms over WebSocket yet");
   }
 
   private async shutdown(): Promise<void> {
@@ -210,7 +242,7 @@ export class Daemon {
     await Promise.all(this.unloading);
     this.rooms.clear();
     await this.provider.close();
-    await this.blobServer.close();
+    await this.face.close();
     for (const socket of this.sockets) socket.socket.destroy();
     await closed;
     removeDaemonFiles(daemonFiles(this.cacheDir), this.socketPath, this.lock.held);
@@ -260,7 +292,7 @@ export class Daemon {
           protocol: PROTOCOL_VERSION,
           daemon_version: PACKAGE_VERSION,
           heads: room.document.heads,
-          blob_port: this.blobServer.port,
+          blob_port: this.face.port,
           blob_dir: this.blobs.directory,
         });
         socket.maxFrameBytes = MAX_FRAME_BYTES;

@@ -1,13 +1,15 @@
 /**
- * Entry point of a detached daemon: `node dist/daemon/main.js [--socket PATH] [--cache-dir DIR]`.
+ * Entry point of a detached daemon:
+ * `node dist/daemon/main.js [--socket PATH] [--cache-dir DIR] [--host H] [--port P] [--allow-origin O]...`.
  * Exits 0 after a clean stop, 1 (with a message on stderr) when it cannot serve, and 1 after an
  * error nothing caught, which it first writes with its stack to `daemon.log`.
  */
 import * as fs from "node:fs";
-import { inspect } from "node:util";
+import { inspect, parseArgs } from "node:util";
 import { RuntimedError } from "../protocol/errors";
 import { daemonFiles, defaultCacheDir } from "../protocol/paths";
 import { Daemon } from "./daemon";
+import { parsePort, splitList } from "./face-config";
 
 // After a crash, stopping kernels and saving rooms gets this long before the process exits.
 const CRASH_STOP_TIMEOUT_MS = 5_000;
@@ -15,9 +17,26 @@ const CRASH_STOP_TIMEOUT_MS = 5_000;
 let daemon: Daemon | undefined;
 let crashing = false;
 
-function argument(name: string): string | undefined {
-  const index = process.argv.indexOf(name);
-  return index >= 0 ? process.argv[index + 1] : undefined;
+function options() {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      socket: { type: "string" },
+      "cache-dir": { type: "string" },
+      host: { type: "string" },
+      port: { type: "string" },
+      "allow-origin": { type: "string", multiple: true },
+    },
+    strict: true,
+  });
+  const origins = values["allow-origin"]?.flatMap(splitList);
+  return {
+    socketPath: values.socket,
+    cacheDir: values["cache-dir"],
+    host: values.host,
+    port: values.port === undefined ? undefined : parsePort(values.port, "--port"),
+    allowOrigins: origins,
+  };
 }
 
 /**
@@ -29,7 +48,7 @@ function crash(kind: "uncaughtException" | "unhandledRejection", error: unknown)
   const detail = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : inspect(error);
   const record = `${new Date().toISOString()} ERROR daemon crashed (${kind}); exiting\n${detail}\n`;
   try {
-    fs.appendFileSync(daemonFiles(daemon?.cacheDir ?? argument("--cache-dir") ?? defaultCacheDir()).log, record, { mode: 0o600 });
+    fs.appendFileSync(daemonFiles(daemon?.cacheDir ?? cacheDirArgument() ?? defaultCacheDir()).log, record, { mode: 0o600 });
   } catch {
     // no log to write to: stderr below is all there is
   }
@@ -48,10 +67,16 @@ function crash(kind: "uncaughtException" | "unhandledRejection", error: unknown)
     .finally(() => process.exit(1));
 }
 
+/** `--cache-dir`, read without parsing the rest (a crash may come before or from the parse). */
+function cacheDirArgument(): string | undefined {
+  const index = process.argv.indexOf("--cache-dir");
+  return index >= 0 ? process.argv[index + 1] : undefined;
+}
+
 async function main(): Promise<void> {
   process.on("uncaughtException", (error) => crash("uncaughtException", error));
   process.on("unhandledRejection", (reason) => crash("unhandledRejection", reason));
-  daemon = await Daemon.start({ socketPath: argument("--socket"), cacheDir: argument("--cache-dir") });
+  daemon = await Daemon.start(options());
   for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(signal, () => void daemon?.stop());
   await daemon.stopped;
   // A stop that a crash began still ends in failure.

@@ -30,7 +30,7 @@ export type HandshakeReply =
       daemon_version: string;
       /** The room document's heads (notebook_sync): the client's first sync is done once it has them. */
       heads?: string[];
-      /** Port of the daemon's blob HTTP server on 127.0.0.1. */
+      /** Port of the daemon's HTTP face, which serves `/blob/<sha256>` (with the daemon's token). */
       blob_port?: number | null;
       /** The blob store's directory, for clients on the daemon's machine to read directly. */
       blob_dir?: string | null;
@@ -138,6 +138,12 @@ export interface DaemonStatus {
   cache_dir: string;
   rooms: RoomSummary[];
   pool: { backend: string; ready: number; building: number }[];
+  /** The address the network face listens on. */
+  host: string;
+  /** The network face's base URL. */
+  url: string;
+  /** The network face's token (the pool channel is on the Unix socket, whose permissions guard it). */
+  token: string;
 }
 
 /** What each action answers with on success. */

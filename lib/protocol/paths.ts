@@ -39,7 +39,14 @@ export interface DaemonInfo {
   version: string;
   protocol: number;
   started_at: string;
-  blob_port: number | null;
+  /** The address the network face listens on (`127.0.0.1` unless `--host` / `RUNTIMED_HOST`). */
+  host: string;
+  /** The network face's TCP port. */
+  port: number;
+  /** The network face's base URL, e.g. `http://127.0.0.1:8765/`. */
+  url: string;
+  /** The secret every HTTP request and WebSocket must present; this file is 0600 because of it. */
+  token: string;
 }
 
 /** Where the blob store keeps the bytes of a blob: `<blobs>/<first two hex digits>/<sha256>`. */

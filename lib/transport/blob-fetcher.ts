@@ -13,13 +13,15 @@ export interface BlobFetcherOptions {
   timeoutMs?: number;
   /** Largest blob accepted (default 256 MiB); bigger answers fail with `PROTOCOL`. */
   maxBlobBytes?: number;
+  /** The daemon's token (`runtimed daemon status`), sent as `Authorization: token <T>`. */
+  token?: string;
 }
 
 /**
- * Reads blobs from the daemon's blob server (`GET /blob/<sha256>`; the port is `blob_port` in
- * `daemon.json`), checks each against its hash, and keeps recent ones in a byte-bounded LRU
- * cache. Concurrent requests for one hash share one download. A `BlobSource` for
- * `fromManifest`.
+ * Reads blobs from the daemon's network face (`GET /blob/<sha256>` with the daemon's token; the
+ * port and token are in `daemon.json` and `runtimed daemon status`), checks each against its
+ * hash, and keeps recent ones in a byte-bounded LRU cache. Concurrent requests for one hash share
+ * one download. A `BlobSource` for `fromManifest`.
  */
 export class BlobFetcher implements BlobSource {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 8, timeout: 5_000 });
@@ -29,6 +31,7 @@ export class BlobFetcher implements BlobSource {
   private readonly maxCacheBytes: number;
   private readonly timeoutMs: number;
   private readonly maxBlobBytes: number;
+  private readonly headers: Record<string, string>;
 
   constructor(
     readonly port: number,
@@ -38,6 +41,7 @@ export class BlobFetcher implements BlobSource {
     this.maxCacheBytes = options.maxCacheBytes ?? 64 * 1024 * 1024;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.maxBlobBytes = options.maxBlobBytes ?? 256 * 1024 * 1024;
+    this.headers = options.token === undefined ? {} : { authorization: `token ${options.token}` };
   }
 
   /** The bytes of blob `hash`, from the cache or the daemon. */
@@ -91,8 +95,14 @@ export class BlobFetcher implements BlobSource {
   private download(hash: string): Promise<Uint8Array> {
     const url = `http://${this.host}:${this.port}/blob/${hash}`;
     return new Promise<Uint8Array>((resolve, reject) => {
-      const request = http.get(url, { agent: this.agent, timeout: this.timeoutMs }, (response) => {
+      const request = http.get(url, { agent: this.agent, timeout: this.timeoutMs, headers: this.headers }, (response) => {
         const status = response.statusCode ?? 0;
+        if (status === 401) {
+          response.resume();
+          const why = this.headers.authorization ? "refused the token (a restarted daemon has a new one)" : "needs the daemon's token";
+          reject(new RuntimedError("UNAUTHORIZED", `Cannot read blob ${hash} from ${url}: the daemon ${why}; see \`npx runtimed daemon status\``));
+          return;
+        }
         if (status !== 200) {
           response.resume();
           const why = status === 404 ? "the daemon's blob store does not have it" : `the blob server answered HTTP ${status}`;

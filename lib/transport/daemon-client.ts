@@ -30,6 +30,12 @@ export interface DaemonStatusReport {
   cacheDir: string;
   rooms: RoomListing[];
   pool: DaemonStatus["pool"];
+  /** The address the daemon's network face listens on. */
+  host: string;
+  /** The network face's base URL, e.g. `http://127.0.0.1:8765/`; `pageUrl(url, token)` is the page to open. */
+  url: string;
+  /** The token every HTTP request and WebSocket to `url` must present. */
+  token: string;
 }
 
 /** What a blob collection did (see `DaemonClient.collectGarbage`). */
@@ -83,6 +89,9 @@ export class DaemonClient {
       cacheDir: status.cache_dir,
       rooms: status.rooms.map(toListing),
       pool: status.pool,
+      host: status.host,
+      url: status.url,
+      token: status.token,
     };
   }
 

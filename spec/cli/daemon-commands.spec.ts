@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { daemonFiles, type DaemonInfo } from "../../lib/protocol/paths";
@@ -92,6 +93,9 @@ describe("runtimed daemon, started detached by the CLI", () => {
       daemonPid = readInfo(cacheDir).pid;
       expect(start.stdout).toContain(`runtimed daemon started (pid ${daemonPid})`);
       expect(start.stdout).toContain(`socket  ${socketPath}`);
+      const info = readInfo(cacheDir);
+      expect(start.stdout).toContain(`url     http://127.0.0.1:${info.port}/`);
+      expect(start.stderr).not.toContain("warning");
       expect(processAlive(daemonPid)).toBe(true);
 
       const again = await runCli(["daemon", "start", ...at]);
@@ -104,10 +108,15 @@ describe("runtimed daemon, started detached by the CLI", () => {
       expect(status.stdout).toMatch(new RegExp(`pid\\s+${daemonPid}\\n`));
       expect(status.stdout).toContain(`cache dir ${cacheDir}`);
       expect(status.stdout).toContain("rooms     0 (0 with a kernel)");
+      expect(status.stdout).toContain(`url       ${info.url}\n`);
+      expect(status.stdout).toContain(`token     ${info.token}\n`);
+      expect(status.stdout).toContain(`page      ${info.url}?token=${info.token}\n`);
 
       const json = await runCli(["daemon", "status", "--json", ...at]);
       const report = JSON.parse(json.stdout) as { running: boolean; pid: number; socketPath: string; rooms: unknown[]; logFile: string };
       expect(report).toMatchObject({ running: true, pid: daemonPid, socketPath, rooms: [], logFile: path.join(cacheDir, "daemon.log") });
+      expect(report).toMatchObject({ host: "127.0.0.1", url: info.url, token: info.token });
+      expect(info.token).toMatch(/^[0-9a-f]{64}$/);
 
       const logs = await runCli(["daemon", "logs", "-n", "5", ...at]);
       expect(logs).toMatchObject({ exitCode: 0 });
@@ -127,6 +136,49 @@ describe("runtimed daemon, started detached by the CLI", () => {
     } finally {
       await killDaemonOf(cacheDir);
       if (daemonPid !== undefined && processAlive(daemonPid)) process.kill(daemonPid, "SIGKILL");
+      removeDir(cacheDir);
+    }
+  });
+
+  it("start takes --port, passes RUNTIMED_HOST through, and warns about a non-loopback host on stderr and in the log", async () => {
+    const cacheDir = tempCacheDir();
+    const at = ["--cache-dir", cacheDir];
+    const env = { RUNTIMED_HOST: "0.0.0.0", RUNTIMED_POOL_SIZE: "0", RUNTIMED_PREWARM_KERNEL: "0" };
+    try {
+      const port = await freePort();
+      const start = await runCli(["daemon", "start", "--port", String(port), ...at], { env });
+      expect(start).toMatchObject({ exitCode: 0 });
+      expect(start.stdout).toContain(`url     http://127.0.0.1:${port}/`);
+      expect(start.stderr).toContain("warning: the daemon listens on 0.0.0.0, reachable from other machines");
+      expect(readInfo(cacheDir)).toMatchObject({ host: "0.0.0.0", port, url: `http://127.0.0.1:${port}/` });
+      expect(fs.readFileSync(path.join(cacheDir, "daemon.log"), "utf8")).toMatch(/WARN the network face listens on 0\.0\.0\.0, beyond this machine/);
+
+      const again = await runCli(["daemon", "start", "--port", "1", ...at], { env });
+      expect(again).toMatchObject({ exitCode: 0 });
+      expect(again.stderr).toContain(`this one serves http://127.0.0.1:${port}/ (stop it first to change that)`);
+    } finally {
+      await runCli(["daemon", "stop", ...at]);
+      await killDaemonOf(cacheDir);
+      removeDir(cacheDir);
+    }
+  });
+
+  it("start refuses a malformed --port, --host or --allow-origin as a usage error, before starting anything", async () => {
+    const cacheDir = tempCacheDir();
+    try {
+      const [port, host, origin] = await Promise.all([
+        runCli(["daemon", "start", "--port", "eighty", "--cache-dir", cacheDir]),
+        runCli(["daemon", "start", "--host", "http://x", "--cache-dir", cacheDir]),
+        runCli(["daemon", "start", "--allow-origin", "https://ok.example,app.example.com/page", "--cache-dir", cacheDir]),
+      ]);
+      expect(port).toMatchObject({ exitCode: 2 });
+      expect(port.stderr).toContain("--port must be a port number from 0 to 65535 (0: any free port), not 'eighty'");
+      expect(host).toMatchObject({ exitCode: 2 });
+      expect(host.stderr).toContain("--host must be a host name or an IP address");
+      expect(origin).toMatchObject({ exitCode: 2 });
+      expect(origin.stderr).toContain("--allow-origin takes web origins");
+      expect(fs.existsSync(daemonFiles(cacheDir).info)).toBe(false);
+    } finally {
       removeDir(cacheDir);
     }
   });
@@ -151,6 +203,7 @@ describe("runtimed daemon start --foreground", () => {
     try {
       await foreground.waitForOutput(/INFO daemon started/);
       expect(foreground.stderr()).toContain(`(pid ${foreground.child.pid}) serving ${socketPath}`);
+      expect(foreground.stderr()).toContain(`  url ${readInfo(cacheDir).url}\n`);
 
       const status = await runCli(["daemon", "status", "--json", "--socket", socketPath]);
       expect(JSON.parse(status.stdout)).toMatchObject({ running: true, pid: foreground.child.pid });
@@ -296,6 +349,17 @@ describe("runtimed against a running daemon", () => {
     }
   });
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

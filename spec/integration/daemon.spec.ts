@@ -38,7 +38,7 @@ function sendRaw(socketPath: string, chunks: Buffer[]): Promise<Buffer> {
 }
 
 describe("daemon files and lifecycle", () => {
-  it("creates its cache dir 0700 and socket 0600 and advertises itself in daemon.json", async () => {
+  it("creates its cache dir 0700 and socket 0600 and advertises itself in daemon.json (0600)", async () => {
     const room = await startTestDaemon();
     try {
       const files = daemonFiles(room.cacheDir);
@@ -46,6 +46,9 @@ describe("daemon files and lifecycle", () => {
       expect(fs.statSync(room.socketPath).mode & 0o777).toBe(0o600);
       const info = JSON.parse(fs.readFileSync(files.info, "utf8")) as DaemonInfo;
       expect(info).toMatchObject({ endpoint: room.socketPath, pid: process.pid, protocol: PROTOCOL_VERSION });
+      // It holds the network face's token: this user only.
+      expect(fs.statSync(files.info).mode & 0o777).toBe(0o600);
+      expect(info).toMatchObject({ host: "127.0.0.1", url: `http://127.0.0.1:${info.port}/`, token: room.daemon.status().token });
       expect(fs.existsSync(files.lock)).toBe(true);
       expect(fs.readFileSync(files.log, "utf8")).toContain("daemon started");
     } finally {

@@ -113,16 +113,17 @@ describe("blob store", () => {
     process.stdout.write(`[measure] 5 MB output: document grew by ${growth} bytes\n`);
     expect(growth).toBeLessThan(2048);
 
-    // The stored manifest refers to a blob the daemon serves on 127.0.0.1.
+    // The stored manifest refers to a blob the daemon serves on 127.0.0.1, to holders of its token.
     const doc = Automerge.load<{ cells: { outputs: unknown[] }[] }>(session.documentBytes());
     const manifest = JSON.parse(String(doc.cells.at(-1)!.outputs[0])) as { text: { blob: string; size: number } };
     expect(manifest.text.size).toBe(5_000_001);
     const info = JSON.parse(fs.readFileSync(daemonFiles(room.cacheDir).info, "utf8")) as DaemonInfo;
-    const served = await get(`http://127.0.0.1:${info.blob_port}/blob/${manifest.text.blob}`);
+    const served = await get(`${info.url}blob/${manifest.text.blob}?token=${info.token}`);
     expect(served.status).toBe(200);
     expect(served.type).toMatch(/^text\/plain/);
     expect(served.body.toString()).toBe(result.stdout);
-    expect((await get(`http://127.0.0.1:${info.blob_port}/blob/${"0".repeat(64)}`)).status).toBe(404);
-    expect((await get(`http://127.0.0.1:${info.blob_port}/blob/../daemon.json`)).status).toBe(404);
+    expect((await get(`${info.url}blob/${manifest.text.blob}`)).status).toBe(401);
+    expect((await get(`${info.url}blob/${"0".repeat(64)}?token=${info.token}`)).status).toBe(404);
+    expect((await get(`${info.url}blob/../daemon.json?token=${info.token}`)).status).toBe(404);
   });
 });

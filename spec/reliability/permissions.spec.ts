@@ -18,6 +18,9 @@ beforeAll(async () => {
   const cacheDir = path.join(parentDir, "cache");
   fs.mkdirSync(cacheDir, { mode: 0o755 });
   fs.chmodSync(cacheDir, 0o755);
+  // So must a daemon.json left behind readable by everyone: the new one holds a token.
+  fs.writeFileSync(path.join(cacheDir, "daemon.json"), "{}\n", { mode: 0o644 });
+  fs.chmodSync(path.join(cacheDir, "daemon.json"), 0o644);
   room = await startTestDaemon({ cacheDir });
 });
 
@@ -31,10 +34,11 @@ afterAll(async () => {
 
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 
-/** GET with the request target sent exactly as given (no client-side normalisation). */
-function rawGet(host: string, port: number, target: string): Promise<{ status: number; body: string }> {
+/** GET with the request target sent exactly as given (no client-side normalisation), with the daemon's token. */
+function rawGet(host: string, port: number, target: string, token = readDaemonInfo(room.cacheDir).token): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const request = http.request({ host, port, path: target, method: "GET", agent: false, timeout: 5000 }, (response) => {
+    const headers = { authorization: `token ${token}` };
+    const request = http.request({ host, port, path: target, method: "GET", headers, agent: false, timeout: 5000 }, (response) => {
       let body = "";
       response.setEncoding("utf8");
       response.on("data", (chunk: string) => (body += chunk));
@@ -89,14 +93,23 @@ describe("permissions and exposure", () => {
     for (const name of fs.readdirSync(path.join(room.cacheDir, "notebook-docs"))) expect(mode(path.join(room.cacheDir, "notebook-docs", name)) & 0o077).toBe(0);
   });
 
-  it("the blob server serves a blob on 127.0.0.1 and answers 404 to everything else, path traversal included", async () => {
-    const port = readDaemonInfo(room.cacheDir).blob_port;
+  it("daemon.json holds the network face's token and url, and is 0600 even where an old one was 0644", () => {
+    const info = readDaemonInfo(room.cacheDir);
+    expect(mode(path.join(room.cacheDir, "daemon.json"))).toBe(0o600);
+    expect(info.token).toMatch(/^[0-9a-f]{64}$/);
+    expect(info).toMatchObject({ host: "127.0.0.1", url: `http://127.0.0.1:${info.port}/` });
+  });
+
+  it("the network face serves a blob on 127.0.0.1 to the token's holder and answers 404 to everything else, path traversal included", async () => {
+    const port = readDaemonInfo(room.cacheDir).port;
     expect(typeof port).toBe("number");
     const hashes = blobHashes(path.join(room.cacheDir, "blobs"));
     expect(hashes.length).toBeGreaterThan(0);
     const blob = await rawGet("127.0.0.1", port!, `/blob/${hashes[0]}`);
     expect(blob.status).toBe(200);
     expect(blob.body.length).toBeGreaterThan(8 * 1024);
+    const refused = await rawGet("127.0.0.1", port!, `/blob/${hashes[0]}`, "0".repeat(64));
+    expect({ status: refused.status, body: refused.body }).toEqual({ status: 401, body: "401 Unauthorized" });
 
     const secret = fs.readFileSync(path.join(room.cacheDir, "daemon.json"), "utf8");
     const attempts = [
@@ -130,10 +143,10 @@ describe("permissions and exposure", () => {
 
   const external = nonLoopbackAddress();
   const externalName = external
-    ? `the blob server refuses connections on this machine's non-loopback address ${external}`
-    : "the blob server's non-loopback check is skipped: this machine has no non-loopback IPv4 address";
+    ? `the network face refuses connections on this machine's non-loopback address ${external}`
+    : "the network face's non-loopback check is skipped: this machine has no non-loopback IPv4 address";
   it(externalName, async () => {
-    const port = readDaemonInfo(room.cacheDir).blob_port!;
+    const port = readDaemonInfo(room.cacheDir).port;
     expect(await accepts("127.0.0.1", port)).toBe(true);
     if (!external) {
       expect(nonLoopbackAddress()).toBeUndefined();

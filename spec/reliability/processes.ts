@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import type { DaemonInfo } from "../../lib/protocol/paths";
 
 /** Prefix of every temp dir this suite creates, so a scan of /proc can find its leftovers. */
 export const TEMP_PREFIX = "runtimed-rel-";
@@ -152,6 +153,6 @@ export async function spawnDaemonProcess(cacheDir: string, env: NodeJS.ProcessEn
 }
 
 /** The daemon's advertisement, `<cache>/daemon.json`. */
-export function readDaemonInfo(cacheDir: string): { pid: number; endpoint: string; blob_port: number | null } {
-  return JSON.parse(fs.readFileSync(path.join(cacheDir, "daemon.json"), "utf8")) as { pid: number; endpoint: string; blob_port: number | null };
+export function readDaemonInfo(cacheDir: string): DaemonInfo {
+  return JSON.parse(fs.readFileSync(path.join(cacheDir, "daemon.json"), "utf8")) as DaemonInfo;
 }

@@ -5,21 +5,21 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type * as nbformat from "@jupyterlab/nbformat";
-import { BlobServer } from "../../lib/daemon/blob-server";
 import { BlobStore } from "../../lib/daemon/blob-store";
+import { HttpFace } from "../../lib/daemon/http-face";
 import { fromManifest, toManifest } from "../../lib/outputs/manifest";
 import { RuntimedError } from "../../lib/protocol/errors";
 import { BlobFetcher } from "../../lib/transport/blob-fetcher";
 
 let root: string;
 let store: BlobStore;
-let server: BlobServer;
+let server: HttpFace;
 const fetchers: BlobFetcher[] = [];
 
 beforeEach(async () => {
   root = mkdtempSync(join(tmpdir(), "runtimed-blob-fetcher-"));
   store = new BlobStore(join(root, "blobs"));
-  server = await BlobServer.start(store);
+  server = await HttpFace.start({ blobs: store, env: {}, listRooms: () => [], onWebSocket: (socket) => socket.terminate() });
 });
 
 afterEach(async () => {
@@ -28,8 +28,9 @@ afterEach(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
+/** A fetcher with the daemon's token unless `options` says otherwise. */
 function fetcher(port = server.port, options?: ConstructorParameters<typeof BlobFetcher>[2]): BlobFetcher {
-  const created = new BlobFetcher(port, "127.0.0.1", options);
+  const created = new BlobFetcher(port, "127.0.0.1", { token: server.token, ...options });
   fetchers.push(created);
   return created;
 }
@@ -109,6 +110,16 @@ describe("BlobFetcher", () => {
     expect(error.code).toBe("PROTOCOL");
     expect(error.message).toContain(unknown);
     expect(error.message).toContain("does not have it");
+  });
+
+  it("fails with UNAUTHORIZED, saying where to find the token, when the daemon refuses its token", async () => {
+    const hash = store.put(Buffer.from("guarded"), "text/plain");
+    const wrong = await failure(fetcher(server.port, { token: "0".repeat(64) }).get(hash));
+    expect(wrong.code).toBe("UNAUTHORIZED");
+    expect(wrong.message).toMatch(/refused the token.*daemon status/);
+    const none = await failure(fetcher(server.port, { token: undefined }).get(hash));
+    expect(none.code).toBe("UNAUTHORIZED");
+    expect(none.message).toContain("needs the daemon's token");
   });
 
   it("fails with PROTOCOL on something that is not a blob hash, without asking", async () => {

@@ -4,8 +4,8 @@ import * as http from "node:http";
 import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BlobServer } from "../../lib/daemon/blob-server";
 import { BlobStore } from "../../lib/daemon/blob-store";
+import { HttpFace } from "../../lib/daemon/http-face";
 
 interface Answer {
   status: number;
@@ -15,13 +15,13 @@ interface Answer {
 
 let root: string;
 let store: BlobStore;
-let server: BlobServer;
+let server: HttpFace;
 let agent: http.Agent;
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), "runtimed-blob-server-"));
+  root = mkdtempSync(join(tmpdir(), "runtimed-blob-route-"));
   store = new BlobStore(join(root, "blobs"));
-  server = await BlobServer.start(store);
+  server = await startFace();
 });
 
 beforeEach(() => {
@@ -30,16 +30,22 @@ beforeEach(() => {
 
 afterEach(() => agent.destroy());
 
+/** The daemon's network face over `store`, with no page directory: only blobs answer. */
+function startFace(): Promise<HttpFace> {
+  return HttpFace.start({ blobs: store, pageDir: join(root, "no-page"), env: {}, listRooms: () => [], onWebSocket: (socket) => socket.terminate() });
+}
+
 afterAll(async () => {
   await server.close();
   rmSync(root, { recursive: true, force: true });
 });
 
-/** One request with the path sent exactly as given (node does not normalise it). */
+/** One request with the path sent exactly as given (node does not normalise it), with the token. */
 function request(path: string, options: { method?: string; headers?: http.OutgoingHttpHeaders } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
+    const headers = { authorization: `token ${server.token}`, ...options.headers };
     const outgoing = http.request(
-      { host: "127.0.0.1", port: server.port, path, method: options.method ?? "GET", headers: options.headers, agent, timeout: 10_000 },
+      { host: "127.0.0.1", port: server.port, path, method: options.method ?? "GET", headers, agent, timeout: 10_000 },
       (response) => {
         const chunks: Buffer[] = [];
         response.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -53,7 +59,7 @@ function request(path: string, options: { method?: string; headers?: http.Outgoi
   });
 }
 
-describe("BlobServer", () => {
+describe("the network face's /blob/<sha256>", () => {
   it("serves a blob with its media type, length and immutable caching", async () => {
     const hash = store.put(Buffer.from('{"a": 1}'), "application/json");
     const answer = await request(`/blob/${hash}`);
@@ -61,7 +67,7 @@ describe("BlobServer", () => {
     expect(answer.body.toString()).toBe('{"a": 1}');
     expect(answer.headers["content-type"]).toBe("application/json");
     expect(answer.headers["content-length"]).toBe("8");
-    expect(answer.headers["cache-control"]).toBe("public, max-age=31536000, immutable");
+    expect(answer.headers["cache-control"]).toBe("private, max-age=31536000, immutable");
     expect(answer.headers["x-content-type-options"]).toBe("nosniff");
     expect(answer.headers.etag).toBe(`"${hash}"`);
   });
@@ -97,6 +103,7 @@ describe("BlobServer", () => {
   });
 
   it("serves nothing else: other paths, traversal attempts and malformed hashes are 404", async () => {
+    // The page directory does not exist here, so "/" and every non-blob path have nothing to serve.
     const hash = store.put(Buffer.from("real"), "text/plain");
     const paths = [
       "/",
@@ -132,6 +139,12 @@ describe("BlobServer", () => {
     expect(store.get(hash)?.toString()).toBe("read only");
   });
 
+  it("serves a blob whose URL carries ?token= rather than a header", async () => {
+    const hash = store.put(Buffer.from("by query"), "text/plain");
+    const answer = await request(`/blob/${hash}?token=${server.token}`, { headers: { authorization: "" } });
+    expect({ status: answer.status, body: answer.body.toString() }).toEqual({ status: 200, body: "by query" });
+  });
+
   it("listens on 127.0.0.1 only", async () => {
     expect(server.port).toBeGreaterThan(0);
     const hash = store.put(Buffer.from("loopback"), "text/plain");
@@ -141,15 +154,16 @@ describe("BlobServer", () => {
   });
 });
 
-describe("BlobServer.close", () => {
+describe("HttpFace.close", () => {
   it("closes idle keep-alive connections too, and a closed server refuses connections", async () => {
-    const own = await BlobServer.start(store);
+    const own = await startFace();
     const keepAlive = new http.Agent({ keepAlive: true });
     try {
       const hash = store.put(Buffer.from("keep alive"), "text/plain");
       // A finished request leaves its socket idle in the agent's pool, open to the server.
       const idleSocket = await new Promise<Socket>((resolve, reject) => {
-        const outgoing = http.get({ host: "127.0.0.1", port: own.port, path: `/blob/${hash}`, agent: keepAlive, timeout: 10_000 }, (response) => {
+        const headers = { authorization: `token ${own.token}` };
+        const outgoing = http.get({ host: "127.0.0.1", port: own.port, path: `/blob/${hash}`, headers, agent: keepAlive, timeout: 10_000 }, (response) => {
           response.resume();
           response.on("end", () => setImmediate(() => resolve(outgoing.socket!)));
         });
