@@ -8,6 +8,7 @@ const config: Config = {
   // project once with tsc before jest runs, instead of once per spec file.
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
   testTimeout: 60_000,
+  setupFiles: ["<rootDir>/spec/setup-platform.ts"],
 };
 
 export default config;

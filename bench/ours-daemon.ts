@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Daemon } from "../lib/daemon/daemon";
-import { Session } from "../lib/session/session";
+import { Session } from "../lib";
 import { DaemonClient, type DaemonStatusReport } from "../lib/transport/daemon-client";
 import { killTree, waitExit } from "./processes";
 import { sleep } from "./stats";

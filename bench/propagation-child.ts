@@ -7,7 +7,7 @@
  *
  * `node --import tsx bench/propagation-child.ts <writer|reader> <socketPath> <notebookId>`
  */
-import { Session } from "../lib/session/session";
+import { Session } from "../lib";
 
 /** parent → child */
 export type ToChild = { type: "start"; edits: number; intervalMs: number; warmup: number; settleMs: number } | { type: "report"; lastSeq: number; waitMs: number } | { type: "close" };

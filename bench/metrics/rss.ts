@@ -6,7 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { randomUUID } from "node:crypto";
-import { Session } from "../../lib/session/session";
+import { Session } from "../../lib";
 import { DaemonClient } from "../../lib/transport/daemon-client";
 import type { BenchContext, Metric, Row } from "../context";
 import { registerCleanup } from "../cleanup";

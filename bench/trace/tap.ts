@@ -49,7 +49,7 @@ export function installTap(): { decode(): TapEvent[]; uninstall(): void } {
   const readers = new WeakMap<net.Socket, FrameDecoder>();
   const writers = new WeakMap<net.Socket, FrameDecoder>();
   const isUnix = (socket: net.Socket) => socket.remoteAddress === undefined && socket.remotePort === undefined;
-  const frames = (table: WeakMap<net.Socket, FrameDecoder>, socket: net.Socket, chunk: Buffer): Buffer[] => {
+  const frames = (table: WeakMap<net.Socket, FrameDecoder>, socket: net.Socket, chunk: Uint8Array): Uint8Array[] => {
     let decoder = table.get(socket);
     if (!decoder) table.set(socket, (decoder = new FrameDecoder(Infinity)));
     try {
@@ -63,16 +63,16 @@ export function installTap(): { decode(): TapEvent[]; uninstall(): void } {
   const originalWrite = socketProto.write!;
   const originalEmit = socketProto.emit!;
   socketProto.write = function (this: net.Socket, chunk: unknown, ...rest: unknown[]) {
-    if (Buffer.isBuffer(chunk) && isUnix(this)) {
+    if (chunk instanceof Uint8Array && isUnix(this)) {
       const at = clock();
-      for (const frame of frames(writers, this, chunk)) raw.push({ at, dir: "out", kind: "frame", payload: frame });
+      for (const frame of frames(writers, this, chunk)) raw.push({ at, dir: "out", kind: "frame", payload: Buffer.from(frame) });
     }
     return originalWrite.call(this, chunk, ...rest);
   };
   socketProto.emit = function (this: net.Socket, event: unknown, ...args: unknown[]) {
     if (event === "data" && Buffer.isBuffer(args[0]) && isUnix(this)) {
       const at = clock();
-      for (const frame of frames(readers, this, args[0])) raw.push({ at, dir: "in", kind: "frame", payload: frame });
+      for (const frame of frames(readers, this, args[0])) raw.push({ at, dir: "in", kind: "frame", payload: Buffer.from(frame) });
     }
     return originalEmit.call(this, event, ...args);
   };

@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { defaultCacheDir } from "../protocol/paths";
+import { defaultCacheDir } from "../transport/paths";
 import type { GlobalOptions } from "./args";
 
 /** What every command works with: where the daemon is, and where to print. */

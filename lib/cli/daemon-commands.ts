@@ -3,7 +3,7 @@ import type { Daemon } from "../daemon/daemon";
 import { isLoopbackHost, parsePort, resolveFaceConfig, splitList, type FaceConfigOptions } from "../daemon/face-config";
 import { RuntimedError } from "../protocol/errors";
 import { pageUrl } from "../protocol/page-url";
-import { daemonFiles } from "../protocol/paths";
+import { daemonFiles } from "../transport/paths";
 import { PACKAGE_VERSION } from "../protocol/version";
 import { isAlive, spawnDaemon, startFailed, takeStartError } from "../transport/autostart";
 import { DaemonClient, type DaemonStatusReport } from "../transport/daemon-client";

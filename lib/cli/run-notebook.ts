@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { RuntimedError, toRuntimedError } from "../protocol/errors";
-import { Session } from "../session/session";
+import { Session } from "../index";
 import type { Cell, ExecutionResult } from "../session/types";
 import { UsageError, parseCommandArgs, positiveNumber, wantsHelp } from "./args";
 import type { CliContext } from "./context";

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { BlobSink, BlobSource } from "../outputs/manifest";
 import { RuntimedError } from "../protocol/errors";
-import { blobFilePath } from "../protocol/paths";
+import { blobFilePath } from "../transport/paths";
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const TEMP_FILE = /^\..+\.\d+\.[0-9a-f]+\.tmp$/;

@@ -58,7 +58,7 @@ export class ClientConnection implements RoomPeer {
   }
 
   /** Handles one typed frame from the client. */
-  receive(frame: Buffer): void {
+  receive(frame: Uint8Array): void {
     if (frame.length === 0) return this.reject(new RuntimedError("PROTOCOL", "Empty frame"));
     const type = frame[0];
     const payload = frame.subarray(1);

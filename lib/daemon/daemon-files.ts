@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as net from "node:net";
 import { RuntimedError } from "../protocol/errors";
-import type { daemonFiles, DaemonInfo } from "../protocol/paths";
+import type { daemonFiles, DaemonInfo } from "../transport/paths";
 
 type Files = ReturnType<typeof daemonFiles>;
 

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import lockfile from "proper-lockfile";
 import { RuntimedError } from "../protocol/errors";
-import type { daemonFiles } from "../protocol/paths";
+import type { daemonFiles } from "../transport/paths";
 import { socketAnswers } from "./daemon-files";
 
 type Files = ReturnType<typeof daemonFiles>;

@@ -4,7 +4,7 @@ import * as net from "node:net";
 import type { WebSocket } from "ws";
 import { decodeMessage, encodeMessage } from "../protocol/codec";
 import { RuntimedError, toRuntimedError } from "../protocol/errors";
-import { FramedSocket } from "../protocol/framed-socket";
+import { FramedSocket } from "../transport/framed-socket";
 import { MAX_FRAME_BYTES, MAX_REQUEST_BYTES } from "../protocol/frame";
 import {
   FrameType,
@@ -17,7 +17,7 @@ import {
   type Response,
   type ResponseData,
 } from "../protocol/messages";
-import { daemonFiles, defaultCacheDir, defaultSocketPath } from "../protocol/paths";
+import { daemonFiles, defaultCacheDir, defaultSocketPath } from "../transport/paths";
 import { PACKAGE_VERSION } from "../protocol/version";
 import { BlobStore } from "./blob-store";
 import { ClientConnection } from "./client-connection";
@@ -26,6 +26,8 @@ import { BlobCollector } from "./blob-collector";
 import { clearStaleSocket, removeDaemonFiles, writeDaemonInfo } from "./daemon-files";
 import { DaemonLock } from "./daemon-lock";
 import { HttpFace } from "./http-face";
+import { WebSocketLink } from "./websocket-link";
+import type { ServerPipe } from "../transport/frame-pipe";
 import { KernelProvider } from "./kernel-provider";
 import { Logger } from "./logger";
 import { Room } from "./room";
@@ -74,7 +76,7 @@ const MAX_CLIENT_BACKLOG_BYTES = PEER_BACKLOG_BYTES;
  */
 export class Daemon {
   private readonly rooms = new Map<string, Room>();
-  private readonly sockets = new Set<FramedSocket>();
+  private readonly sockets = new Set<ServerPipe>();
   private readonly startedAt = Date.now();
   private stopping: Promise<void> | undefined;
   private readonly stoppedPromise: Promise<void>;
@@ -224,9 +226,10 @@ export class Daemon {
   }
 
   /** A WebSocket at `/ws` that passed the network face's token, Host and Origin checks. */
+  /** A client on the network face (its token, Host and Origin already checked): the same protocol as the socket. */
   private acceptWebSocket(socket: WebSocket, _request: IncomingMessage): void {
-    // The room protocol over WebSocket is wired here by the WebSocket transport.
-    socket.close(1011, "This daemon does not serve rooms over WebSocket yet");
+    if (this.stopping) return void socket.terminate();
+    this.acceptPipe(new WebSocketLink(socket, MAX_REQUEST_BYTES), { remote: true });
   }
 
   private async shutdown(): Promise<void> {
@@ -243,7 +246,7 @@ export class Daemon {
     this.rooms.clear();
     await this.provider.close();
     await this.face.close();
-    for (const socket of this.sockets) socket.socket.destroy();
+    for (const socket of this.sockets) socket.destroy();
     await closed;
     removeDaemonFiles(daemonFiles(this.cacheDir), this.socketPath, this.lock.held);
     await this.lock.close();
@@ -255,7 +258,11 @@ export class Daemon {
   private accept(raw: net.Socket): void {
     if (this.stopping) return void raw.destroy();
     // Until the handshake, nothing bigger than a handshake is buffered for a client.
-    const socket = new FramedSocket(raw, MAX_REQUEST_BYTES);
+    this.acceptPipe(new FramedSocket(raw, MAX_REQUEST_BYTES), { remote: false });
+  }
+
+  /** Serves one client connection, whatever carries it: a handshake, then its channel. */
+  private acceptPipe(socket: ServerPipe, how: { remote: boolean }): void {
     socket.maxBacklogBytes = MAX_CLIENT_BACKLOG_BYTES;
     this.sockets.add(socket);
     let handshaken = false;
@@ -269,11 +276,11 @@ export class Daemon {
       if (handshaken) return;
       handshaken = true;
       clearTimeout(timer);
-      this.handshake(socket, frame);
+      this.handshake(socket, frame, how);
     };
   }
 
-  private handshake(socket: FramedSocket, frame: Buffer): void {
+  private handshake(socket: ServerPipe, frame: Uint8Array, how: { remote: boolean }): void {
     const reply = (message: HandshakeReply) => socket.send(encodeMessage(message));
     try {
       if (frame.length > MAX_REQUEST_BYTES) throw new RuntimedError("PROTOCOL", `Handshake of ${frame.length} bytes exceeds ${MAX_REQUEST_BYTES}`);
@@ -293,7 +300,8 @@ export class Daemon {
           daemon_version: PACKAGE_VERSION,
           heads: room.document.heads,
           blob_port: this.face.port,
-          blob_dir: this.blobs.directory,
+          // Only a client on this machine can read blob files; a remote one uses /blob/<hash>.
+          blob_dir: how.remote ? null : this.blobs.directory,
         });
         socket.maxFrameBytes = MAX_FRAME_BYTES;
         socket.onFrame = (next) => connection.receive(next);
@@ -321,7 +329,7 @@ export class Daemon {
     }
   }
 
-  private poolFrame(socket: FramedSocket, frame: Buffer): void {
+  private poolFrame(socket: ServerPipe, frame: Uint8Array): void {
     const respond = (response: Response) => socket.sendTyped(FrameType.Response, encodeMessage(response));
     if (frame[0] !== FrameType.Request || frame.length - 1 > MAX_REQUEST_BYTES) {
       respond({ id: -1, result: "error", error: { code: "PROTOCOL", message: "Expected a request frame of at most 64 KiB" } });

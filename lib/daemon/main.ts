@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import { inspect, parseArgs } from "node:util";
 import { RuntimedError } from "../protocol/errors";
-import { daemonFiles, defaultCacheDir } from "../protocol/paths";
+import { daemonFiles, defaultCacheDir } from "../transport/paths";
 import { Daemon } from "./daemon";
 import { parsePort, splitList } from "./face-config";
 

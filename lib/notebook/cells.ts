@@ -2,7 +2,7 @@
  * Pure operations over the notebook document. Writers take an Automerge draft (inside
  * `Automerge.change`) so callers batch them into one change; readers take a document.
  */
-import { randomUUID } from "node:crypto";
+import { v4 as randomUUID } from "uuid";
 import * as Automerge from "@automerge/automerge";
 import { RuntimedError } from "../protocol/errors";
 import { plainString, type CellRecord, type CellSnapshot, type CellType, type NotebookDoc } from "./schema";

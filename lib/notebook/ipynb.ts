@@ -4,7 +4,7 @@
  * ensure_ascii=False) + "\n"`). Pure functions, no I/O. Mapping to and from the runtimed
  * document lives in `ipynb-cells.ts` and is re-exported here.
  */
-import { randomUUID } from "node:crypto";
+import { v4 as randomUUID } from "uuid";
 import { RuntimedError } from "../protocol/errors";
 import { dumpJsonLikePython, parseJsonPreservingNumbers, type JsonObject, type NumberLiterals } from "./ipynb-json";
 import { isObject } from "./ipynb-lines";

@@ -138,6 +138,36 @@ export function fromManifestSync(manifest: OutputManifest, readBlob: (hash: stri
   });
 }
 
+/**
+ * Like {@link fromManifestSync}, for a reader that may not have every blob yet: a payload whose
+ * blob `readBlob` does not have (undefined) comes out empty, and its hash is listed in `missing`.
+ */
+export function fromManifestPartial(
+  manifest: OutputManifest,
+  readBlob: (hash: string) => Uint8Array | undefined,
+): { output: nbformat.IOutput; missing: string[] } {
+  const missing: string[] = [];
+  const output = buildOutput(manifest, (ref) => {
+    if ("inline" in ref) return ref.inline;
+    const bytes = readBlob(ref.blob);
+    if (bytes === undefined) {
+      missing.push(ref.blob);
+      return ref.json ? "null" : "";
+    }
+    if (bytes.byteLength !== ref.size) {
+      throw new RuntimedError("PROTOCOL", `Blob ${ref.blob} has ${bytes.byteLength} bytes, the manifest says ${ref.size}`);
+    }
+    return utf8Decoder.decode(bytes);
+  });
+  if (output.output_type === "error" && !Array.isArray(output.traceback)) output.traceback = [];
+  return { output, missing };
+}
+
+/** The blob hashes a manifest refers to. */
+export function manifestBlobs(manifest: OutputManifest): string[] {
+  return contentRefs(manifest).flatMap((ref) => ("blob" in ref ? [ref.blob] : []));
+}
+
 /** Like {@link fromManifest} for manifests without blob references (throws `PROTOCOL` on one). */
 export function fromInlineManifest(manifest: OutputManifest): nbformat.IOutput {
   return buildOutput(manifest, (ref) => {

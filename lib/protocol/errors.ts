@@ -9,6 +9,7 @@ export type RuntimedErrorCode =
   | "DAEMON_UNAVAILABLE"
   | "DAEMON_RUNNING"
   | "UNAUTHORIZED"
+  | "FORBIDDEN"
   | "PROTOCOL"
   | "BAD_REQUEST"
   | "ENV_FAILED"

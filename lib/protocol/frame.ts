@@ -8,12 +8,12 @@ export const MAX_REQUEST_BYTES = 64 * 1024;
 const HEADER_BYTES = 4;
 
 /** Prefixes a payload with its 4-byte big-endian length. */
-export function encodeFrame(payload: Uint8Array): Buffer {
+export function encodeFrame(payload: Uint8Array): Uint8Array {
   if (payload.length > MAX_FRAME_BYTES) {
     throw new RuntimedError("PROTOCOL", `Frame of ${payload.length} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit`);
   }
-  const frame = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
-  frame.writeUInt32BE(payload.length, 0);
+  const frame = new Uint8Array(HEADER_BYTES + payload.length);
+  new DataView(frame.buffer).setUint32(0, payload.length);
   frame.set(payload, HEADER_BYTES);
   return frame;
 }
@@ -23,14 +23,14 @@ export function encodeFrame(payload: Uint8Array): Buffer {
  * over `maxFrameBytes` throws at once, before any of that frame is buffered.
  */
 export class FrameDecoder {
-  private chunks: Buffer[] = [];
+  private chunks: Uint8Array[] = [];
   private buffered = 0;
 
   /** The largest frame accepted from now on; a daemon raises it once a client has shaken hands. */
   constructor(public maxFrameBytes = MAX_FRAME_BYTES) {}
 
   /** Buffers bytes; take whole frames out with `next()`. */
-  append(chunk: Buffer): void {
+  append(chunk: Uint8Array): void {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
   }
@@ -39,7 +39,7 @@ export class FrameDecoder {
    * The next whole frame, or undefined. Throws PROTOCOL as soon as a declared length is over
    * the current limit, before any of that frame is buffered.
    */
-  next(): Buffer | undefined {
+  next(): Uint8Array | undefined {
     if (this.buffered < HEADER_BYTES) return undefined;
     const length = this.peekLength();
     if (length > this.maxFrameBytes) {
@@ -50,9 +50,9 @@ export class FrameDecoder {
   }
 
   /** Feeds bytes in; returns every frame they complete, in order. */
-  push(chunk: Buffer): Buffer[] {
+  push(chunk: Uint8Array): Uint8Array[] {
     this.append(chunk);
-    const frames: Buffer[] = [];
+    const frames: Uint8Array[] = [];
     for (let frame = this.next(); frame; frame = this.next()) frames.push(frame);
     return frames;
   }
@@ -63,25 +63,34 @@ export class FrameDecoder {
   }
 
   private peekLength(): number {
+    if (this.chunks[0]!.length < HEADER_BYTES) this.chunks = [concat(this.chunks, this.buffered)];
     const first = this.chunks[0]!;
-    if (first.length >= HEADER_BYTES) return first.readUInt32BE(0);
-    this.chunks = [Buffer.concat(this.chunks)];
-    return this.chunks[0]!.readUInt32BE(0);
+    return new DataView(first.buffer, first.byteOffset, first.byteLength).getUint32(0);
   }
 
-  private take(count: number): Buffer {
+  private take(count: number): Uint8Array {
     const first = this.chunks[0]!;
-    let out: Buffer;
+    let out: Uint8Array;
     if (first.length >= count) {
       out = first.subarray(0, count);
       if (first.length === count) this.chunks.shift();
       else this.chunks[0] = first.subarray(count);
     } else {
-      const all = Buffer.concat(this.chunks);
+      const all = concat(this.chunks, this.buffered);
       out = all.subarray(0, count);
       this.chunks = all.length > count ? [all.subarray(count)] : [];
     }
     this.buffered -= count;
     return out;
   }
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  const all = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return all;
 }

@@ -1,18 +1,8 @@
-import { readFileSync } from "node:fs";
-import * as path from "node:path";
+/**
+ * This package's version, as the daemon reports it. Read from package.json at build time by a
+ * bundler, or at run time by Node: lib/protocol/ and dist/protocol/ both sit two levels below it.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const pkg = require("../../package.json") as { version?: string };
 
-function readVersion(): string {
-  // lib/protocol/version.ts and dist/protocol/version.js both sit two levels below package.json.
-  for (const candidate of [path.join(__dirname, "..", "..", "package.json"), path.join(__dirname, "..", "..", "..", "package.json")]) {
-    try {
-      const pkg = JSON.parse(readFileSync(candidate, "utf8")) as { name?: string; version?: string };
-      if (pkg.name === "runtimed" && pkg.version) return pkg.version;
-    } catch {
-      // try the next candidate
-    }
-  }
-  return "0.0.0";
-}
-
-/** This package's version, as the daemon reports it. */
-export const PACKAGE_VERSION = readVersion();
+export const PACKAGE_VERSION: string = pkg.version ?? "0.0.0";

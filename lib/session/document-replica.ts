@@ -13,7 +13,7 @@ export class DocumentReplica {
   private send: ((message: Uint8Array) => void) | undefined;
   private readonly patchesSubject = new Subject<DocumentPatch>();
   private headsWaiters: { heads: string[]; resolve: () => void }[] = [];
-  private ackScheduled: NodeJS.Immediate | undefined;
+  private ackScheduled = false;
 
   /** Every change, with its patches and whether it was made here or came from elsewhere. */
   readonly patches$: Observable<DocumentPatch> = this.patchesSubject.asObservable();
@@ -36,8 +36,7 @@ export class DocumentReplica {
   /** Stops syncing; local changes keep applying and are sent after the next attach. */
   detach(): void {
     this.send = undefined;
-    if (this.ackScheduled) clearImmediate(this.ackScheduled);
-    this.ackScheduled = undefined;
+    this.ackScheduled = false;
   }
 
   /** Makes a local change. */
@@ -60,10 +59,14 @@ export class DocumentReplica {
     });
     if (patches.length > 0) this.patchesSubject.next({ origin: "remote", patches });
     // Messages that arrive together are answered together.
-    this.ackScheduled ??= setImmediate(() => {
-      this.ackScheduled = undefined;
-      this.flushSync();
-    });
+    if (!this.ackScheduled) {
+      this.ackScheduled = true;
+      queueMicrotask(() => {
+        if (!this.ackScheduled) return;
+        this.ackScheduled = false;
+        this.flushSync();
+      });
+    }
     this.checkWaiters();
   }
 

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { v4 as randomUUID } from "uuid";
 import { Observable } from "rxjs";
 import { RuntimedError } from "../protocol/errors";
 import type { RequestBody, ResponseData } from "../protocol/messages";

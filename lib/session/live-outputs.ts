@@ -1,12 +1,13 @@
 import { Observable } from "rxjs";
-import type { DocumentPatch, Output, RoomEvent } from "./types";
+import type { Output, RoomEvent } from "./types";
 
 /** Where one cell's outputs come from: the document, and the room's live broadcasts. */
 export interface OutputSources {
-  patches$: Observable<DocumentPatch>;
+  /** Emits when the document (or what its outputs read as) may have changed; completes with the session. */
+  documentChanged$: Observable<unknown>;
   events$: Observable<RoomEvent>;
-  /** The cell's output manifests as the document holds them now (cheap to compare). */
-  documentManifests(): readonly string[];
+  /** What identifies the document's outputs of the cell now (its manifests, cheap to compare). */
+  documentKey(): readonly unknown[];
   /** The cell's outputs as the document holds them now. */
   fromDocument(): Output[];
 }
@@ -20,21 +21,21 @@ export interface OutputSources {
 export function liveOutputs(cellId: string, sources: OutputSources): Observable<Output[]> {
   return new Observable<Output[]>((subscriber) => {
     let live: Output[] | null = null;
-    let shownManifests: readonly string[] | undefined;
+    let shownKey: readonly unknown[] | undefined;
     const emitLive = () => subscriber.next(live!.filter((output) => output !== undefined));
     const emitDocument = () => {
-      const manifests = sources.documentManifests();
-      if (shownManifests && sameStrings(shownManifests, manifests)) return;
-      shownManifests = manifests;
+      const key = sources.documentKey();
+      if (shownKey && sameItems(shownKey, key)) return;
+      shownKey = key;
       subscriber.next(sources.fromDocument());
     };
     const goLive = () => {
       live = [];
-      shownManifests = undefined;
+      shownKey = undefined;
     };
     emitDocument();
     const subscriptions = [
-      sources.patches$.subscribe({ next: () => live === null && emitDocument(), complete: () => subscriber.complete() }),
+      sources.documentChanged$.subscribe({ next: () => live === null && emitDocument(), complete: () => subscriber.complete() }),
       sources.events$.subscribe((event) => {
         if (!("cellId" in event) || event.cellId !== cellId) return;
         switch (event.type) {
@@ -64,6 +65,6 @@ export function liveOutputs(cellId: string, sources: OutputSources): Observable<
   });
 }
 
-function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
   return a.length === b.length && a.every((value, i) => value === b[i]);
 }

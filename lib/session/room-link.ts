@@ -1,7 +1,7 @@
 import { BehaviorSubject, Subject, distinctUntilChanged, filter, firstValueFrom, type Observable, type Subscription } from "rxjs";
 import { RuntimedError } from "../protocol/errors";
 import { PROTOCOL_VERSION, type Broadcast, type RequestBody, type ResponseData } from "../protocol/messages";
-import { connectToDaemon } from "../transport/connect";
+import type { RoomTransport } from "./platform";
 import type { DaemonConnection } from "../transport/daemon-connection";
 import type { DocumentReplica } from "./document-replica";
 import type { ConnectionState } from "./types";
@@ -9,11 +9,8 @@ import type { ConnectionState } from "./types";
 /** Where the room is and how to reach it. */
 export interface RoomLinkOptions {
   notebookId: string;
-  socketPath: string;
-  /** Cache dir of a daemon started on demand. */
-  cacheDir: string;
-  /** Start a daemon when none answers (default true). */
-  autoStart?: boolean;
+  /** How the room is reached (Unix socket, WebSocket). */
+  transport: RoomTransport;
   /** Reconnect after the connection drops (default true). */
   reconnect?: boolean;
 }
@@ -22,7 +19,7 @@ export interface RoomLinkOptions {
 export interface RoomLinkHost {
   readonly replica: DocumentReplica;
   broadcast(message: Broadcast): void;
-  /** A connection opened; large outputs are read from its blob dir. */
+  /** A connection opened (the daemon restates what runs now on it). */
   opened(connection: DaemonConnection): void;
 }
 
@@ -162,11 +159,8 @@ export class RoomLink {
 
   private async open(state: "connecting" | "reconnecting"): Promise<void> {
     this.stateSubject.next(state);
-    const { notebookId, socketPath, cacheDir, autoStart } = this.options;
-    const connection = await connectToDaemon(
-      { socketPath, cacheDir, autoStart },
-      { channel: "notebook_sync", notebook_id: notebookId, protocol: PROTOCOL_VERSION },
-    ).catch((error: unknown) => {
+    const { notebookId, transport } = this.options;
+    const connection = await transport.open({ channel: "notebook_sync", notebook_id: notebookId, protocol: PROTOCOL_VERSION }).catch((error: unknown) => {
       // A failed reconnect attempt stays "reconnecting": the loop tries again.
       if (!this.closed && state === "connecting") this.stateSubject.next("disconnected");
       throw error;
@@ -221,7 +215,7 @@ export class RoomLink {
       } catch {
         if (this.closed || this.state === "stopped") return;
         this.stateSubject.next("reconnecting");
-        await new Promise((resolve) => setTimeout(resolve, delay).unref());
+        await new Promise((resolve) => unref(setTimeout(resolve, delay)));
         delay = Math.min(delay * 2, 2000);
       }
     }
@@ -241,4 +235,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Pr
       timer = setTimeout(() => reject(error()), ms);
     }),
   ]);
+}
+
+/** Lets Node exit while a reconnect waits (browsers have no unref). */
+function unref(timer: ReturnType<typeof setTimeout>): void {
+  (timer as { unref?: () => void }).unref?.();
 }

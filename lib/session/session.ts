@@ -1,5 +1,4 @@
-import { randomUUID } from "node:crypto";
-import * as path from "node:path";
+import { v4 as randomUUID } from "uuid";
 import * as Automerge from "@automerge/automerge";
 import {
   BehaviorSubject,
@@ -10,6 +9,7 @@ import {
   filter,
   lastValueFrom,
   map,
+  merge,
   shareReplay,
   skipWhile,
   startWith,
@@ -33,7 +33,6 @@ import {
 } from "../notebook";
 import { RuntimedError } from "../protocol/errors";
 import type { RequestBody, ResponseData } from "../protocol/messages";
-import { defaultCacheDir, defaultSocketPath } from "../protocol/paths";
 import { DocumentReplica } from "./document-replica";
 import { RoomLink } from "./room-link";
 import { executionObservable, type ExecutionContext } from "./execute";
@@ -41,8 +40,10 @@ import { executeAll as executeInOrder, type ExecuteAllOptions } from "./pipeline
 import { toResult } from "./operators/to-result";
 import { liveOutputs } from "./live-outputs";
 import { OutputDecoder } from "./output-decoder";
-import { LiveStreams } from "./live-streams";
-import { toRoomEvent } from "./room-events";
+import { EventIntake } from "./event-intake";
+import { sessionPlatform, type RoomTransport } from "./platform";
+import { globalWebSocketFactory, type WebSocketFactory } from "../transport/websocket-pipe";
+import { needsUrl, webSocketTransport } from "../transport/websocket-transport";
 import type {
   EnvProgressEvent,
   Cell,
@@ -61,6 +62,16 @@ import type {
 export interface SessionOptions {
   /** The notebook (room) to join; a random id when absent. Same id, same document and kernel. */
   notebookId?: string;
+  /**
+   * A daemon on the network (`http://host:port/`, as `runtimed daemon status` shows it): the
+   * session then speaks over a WebSocket and reads output blobs over HTTP. Without it (Node), the
+   * daemon on this machine is reached over its Unix socket.
+   */
+  url?: string;
+  /** The daemon's token, for `url` (a page the daemon served may omit it: its cookie is used). */
+  token?: string;
+  /** How to make WebSockets, for `url` (default: the runtime's; `ws` in Node). */
+  webSocket?: WebSocketFactory;
   /** The daemon's socket (default `RUNTIMED_SOCKET_PATH`, else `<cache>/runtimed.sock`). */
   socketPath?: string;
   /** Cache dir of a daemon started on demand (default `RUNTIMED_CACHE_DIR`, else the XDG cache). */
@@ -97,8 +108,8 @@ export interface ExecuteOptions {
 export class Session implements AsyncDisposable {
   readonly notebookId: string;
   private readonly replica = new DocumentReplica();
-  private readonly outputs = new OutputDecoder();
-  private readonly streams = new LiveStreams();
+  private readonly outputs: OutputDecoder;
+  private readonly intake: EventIntake;
   private readonly link: RoomLink;
   private closed = false;
 
@@ -128,27 +139,21 @@ export class Session implements AsyncDisposable {
 
   constructor(options: SessionOptions = {}) {
     this.notebookId = options.notebookId ?? `session-${randomUUID()}`;
+    const transport = roomTransport(options);
+    this.outputs = new OutputDecoder(transport.blobs);
+    this.intake = new EventIntake(this.outputs, (event) => this.receiveBroadcast(event));
     this.link = new RoomLink(
-      {
-        notebookId: this.notebookId,
-        socketPath: options.socketPath ?? defaultSocketPath(),
-        cacheDir: options.cacheDir ?? defaultCacheDir(),
-        autoStart: options.autoStart,
-        reconnect: options.reconnect,
-      },
+      { notebookId: this.notebookId, transport, reconnect: options.reconnect },
       {
         replica: this.replica,
-        broadcast: (message) => this.receiveBroadcast(toRoomEvent(message, (encoded) => this.outputs.decode(encoded), this.streams)),
-        opened: (connection) => {
-          // The daemon restates the streams of a running cell to a new connection.
-          this.streams.clear();
-          this.outputs.useBlobDir(connection.blobs.dir);
-        },
+        broadcast: (message) => this.intake.receive(message),
+        opened: () => this.intake.reset(),
       },
     );
     this.connection$ = this.link.state$;
     this.patches$ = this.replica.patches$;
-    this.cells$ = this.replica.patches$.pipe(
+    // Outputs read before a fetched blob arrived are read again when it has.
+    this.cells$ = merge(this.replica.patches$, this.outputs.resolved$).pipe(
       startWith(null),
       map(() => this.getCells()),
       distinctUntilChanged((a, b) => JSON.stringify(a) === JSON.stringify(b)),
@@ -231,7 +236,7 @@ export class Session implements AsyncDisposable {
    * loads the file when the room is new, and links the room to it for `save()`.
    */
   static async open(file: string, options: Omit<SessionOptions, "notebookId"> = {}): Promise<Session> {
-    const absolute = path.resolve(file);
+    const absolute = resolvePath(file);
     const session = new Session({ ...options, notebookId: absolute });
     try {
       await session.request({ action: "open_notebook", path: absolute });
@@ -246,7 +251,7 @@ export class Session implements AsyncDisposable {
   /** Writes the notebook as nbformat 4 to `file`, or to the file the room is linked to. */
   async save(file?: string): Promise<string> {
     await this.flush();
-    const reply = await this.request({ action: "save_notebook", path: file === undefined ? undefined : path.resolve(file) });
+    const reply = await this.request({ action: "save_notebook", path: file === undefined ? undefined : resolvePath(file) });
     return reply.path;
   }
 
@@ -393,9 +398,9 @@ export class Session implements AsyncDisposable {
    */
   outputs$(cellId: string): Observable<Output[]> {
     return liveOutputs(cellId, {
-      patches$: this.replica.patches$,
+      documentChanged$: merge(this.replica.patches$, this.outputs.resolved$),
       events$: this.eventsSubject.asObservable(),
-      documentManifests: () => readCell(this.replica.doc, cellId)?.outputs ?? [],
+      documentKey: () => [...(readCell(this.replica.doc, cellId)?.outputs ?? []), this.outputs.generation],
       fromDocument: () => this.documentOutputs(cellId),
     });
   }
@@ -482,8 +487,22 @@ export class Session implements AsyncDisposable {
       this.queueStateSubject.next({ executing: event.executing, queued: event.queued });
     }
     this.eventsSubject.next(event);
-    if (event.type === "execution_done" || (event.type === "clear_outputs" && event.executionId !== null)) {
-      this.streams.forget(event.executionId!);
-    }
   }
+}
+
+/** The transport `options` ask for: the network daemon at `url`, else the platform's local one. */
+function roomTransport(options: SessionOptions): RoomTransport {
+  const platform = sessionPlatform();
+  if (options.url !== undefined) {
+    const create = options.webSocket ?? platform.webSocket ?? globalWebSocketFactory();
+    if (!create) throw new RuntimedError("BAD_REQUEST", "This runtime has no WebSocket: pass `webSocket` (e.g. from the `ws` package)");
+    return webSocketTransport({ url: options.url, token: options.token, create });
+  }
+  if (!platform.local) throw needsUrl();
+  return platform.local({ socketPath: options.socketPath, cacheDir: options.cacheDir, autoStart: options.autoStart });
+}
+
+/** An absolute notebook path where the runtime has files (Node), else the path as given. */
+function resolvePath(file: string): string {
+  return sessionPlatform().resolvePath?.(file) ?? file;
 }

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { RuntimedError } from "../protocol/errors";
-import { daemonFiles, defaultCacheDir } from "../protocol/paths";
+import { daemonFiles, defaultCacheDir } from "./paths";
 
 /** How to run the daemon entry point from wherever this module was loaded. */
 function daemonCommand(): string[] {

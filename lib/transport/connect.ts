@@ -1,7 +1,8 @@
 import { RuntimedError } from "../protocol/errors";
 import type { Handshake } from "../protocol/messages";
 import { isAlive, spawnDaemon, startFailed, takeStartError } from "./autostart";
-import { DaemonConnection } from "./daemon-connection";
+import type { DaemonConnection } from "./daemon-connection";
+import { openUnixConnection } from "./unix-socket";
 
 /** Where to find (or start) the daemon. */
 export interface DaemonAddress {
@@ -22,7 +23,7 @@ const RETRY_MS = 50;
  */
 export async function connectToDaemon(address: DaemonAddress, handshake: Handshake): Promise<DaemonConnection> {
   try {
-    return await DaemonConnection.open({ socketPath: address.socketPath, handshake });
+    return await openUnixConnection({ socketPath: address.socketPath, handshake });
   } catch (error) {
     if (!(error instanceof RuntimedError) || error.code !== "DAEMON_UNAVAILABLE" || address.autoStart === false) throw error;
   }
@@ -32,7 +33,7 @@ export async function connectToDaemon(address: DaemonAddress, handshake: Handsha
   while (Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
     try {
-      const connection = await DaemonConnection.open({ socketPath: address.socketPath, handshake, timeoutMs: 5000 });
+      const connection = await openUnixConnection({ socketPath: address.socketPath, handshake, timeoutMs: 5000 });
       takeStartError(started.stderrFile);
       return connection;
     } catch (error) {

@@ -1,8 +1,9 @@
 import { RuntimedError } from "../protocol/errors";
 import { PROTOCOL_VERSION, type DaemonStatus, type RoomSummary } from "../protocol/messages";
-import { defaultCacheDir, defaultSocketPath } from "../protocol/paths";
+import { defaultCacheDir, defaultSocketPath } from "./paths";
 import { connectToDaemon } from "./connect";
-import { DaemonConnection } from "./daemon-connection";
+import type { DaemonConnection } from "./daemon-connection";
+import { openUnixConnection } from "./unix-socket";
 
 /** How to reach a daemon for administration. */
 export interface DaemonClientOptions {
@@ -124,7 +125,7 @@ export class DaemonClient {
     const handshake = { channel: "pool", protocol: PROTOCOL_VERSION } as const;
     const connection = this.options.autoStart
       ? await connectToDaemon({ socketPath: this.socketPath, cacheDir: this.options.cacheDir ?? defaultCacheDir(), autoStart: true }, handshake)
-      : await DaemonConnection.open({ socketPath: this.socketPath, handshake });
+      : await openUnixConnection({ socketPath: this.socketPath, handshake });
     try {
       return await use(connection);
     } finally {

@@ -1,8 +1,7 @@
-import * as net from "node:net";
 import { Observable, Subject } from "rxjs";
 import { decodeMessage, encodeMessage } from "../protocol/codec";
 import { RuntimedError, toRuntimedError } from "../protocol/errors";
-import { FramedSocket } from "../protocol/framed-socket";
+import type { FramePipe } from "./frame-pipe";
 import { MAX_FRAME_BYTES } from "../protocol/frame";
 import { decodeStreamAppend } from "../protocol/stream-append";
 import {
@@ -22,13 +21,6 @@ interface Pending {
   reject(error: RuntimedError): void;
 }
 
-/** Options for one connection to a daemon. */
-export interface ConnectOptions {
-  socketPath: string;
-  handshake: Handshake;
-  timeoutMs?: number;
-}
-
 /**
  * One open connection to a daemon after a successful handshake: requests matched to their
  * responses by id, broadcasts and Automerge sync messages as streams.
@@ -41,7 +33,7 @@ export class DaemonConnection {
   private readonly closedSubject = new Subject<RuntimedError | null>();
   private closedError: RuntimedError | null | undefined;
   /** Frames that arrived before `start()`: the room's first broadcasts must not be lost. */
-  private held: Buffer[] | null = [];
+  private held: Uint8Array[] | null = [];
 
   /** Every broadcast of the room, in arrival order. */
   readonly broadcasts$: Observable<Broadcast> = this.broadcastsSubject.asObservable();
@@ -51,7 +43,7 @@ export class DaemonConnection {
   readonly closed$: Observable<RuntimedError | null> = this.closedSubject.asObservable();
 
   private constructor(
-    private readonly socket: FramedSocket,
+    private readonly socket: FramePipe,
     readonly daemonVersion: string,
     /** The daemon's document heads at handshake time (notebook_sync only). */
     readonly initialHeads: string[],
@@ -63,34 +55,30 @@ export class DaemonConnection {
     socket.onClose = () => this.finish(new RuntimedError("DAEMON_UNAVAILABLE", "The daemon closed the connection"));
   }
 
-  /** Connects and completes the handshake; DAEMON_UNAVAILABLE when nothing answers. */
-  static open(options: ConnectOptions): Promise<DaemonConnection> {
+  /**
+   * Sends `handshake` over an open pipe and resolves with the connection once the daemon accepts
+   * it. A refusal rejects with the daemon's error; silence past `timeoutMs` with
+   * DAEMON_UNAVAILABLE naming `where`. The pipe is closed on failure.
+   */
+  static handshake(pipe: FramePipe, handshake: Handshake, options: { where: string; timeoutMs?: number }): Promise<DaemonConnection> {
     const timeoutMs = options.timeoutMs ?? 10_000;
     return new Promise((resolve, reject) => {
-      const raw = net.connect(options.socketPath);
-      const socket = new FramedSocket(raw);
       let settled = false;
       const fail = (error: RuntimedError) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        raw.destroy();
+        pipe.onClose = () => {};
+        pipe.close();
         reject(error);
       };
       const timer = setTimeout(
-        () => fail(new RuntimedError("DAEMON_UNAVAILABLE", `The daemon at ${options.socketPath} did not answer the handshake within ${timeoutMs} ms`)),
+        () => fail(new RuntimedError("DAEMON_UNAVAILABLE", `The daemon at ${options.where} did not answer the handshake within ${timeoutMs} ms`)),
         timeoutMs,
       );
-      raw.once("error", (error: NodeJS.ErrnoException) =>
-        fail(
-          new RuntimedError(
-            "DAEMON_UNAVAILABLE",
-            `No runtimed daemon at ${options.socketPath} (${error.code ?? error.message}); start one with \`npx runtimed daemon start\``,
-          ),
-        ),
-      );
-      socket.onClose = () => fail(new RuntimedError("DAEMON_UNAVAILABLE", `The daemon at ${options.socketPath} closed the connection during the handshake`));
-      socket.onFrame = (frame) => {
+      pipe.onError = (error) => fail(error);
+      pipe.onClose = () => fail(new RuntimedError("DAEMON_UNAVAILABLE", `The daemon at ${options.where} closed the connection during the handshake`));
+      pipe.onFrame = (frame) => {
         if (settled) return;
         try {
           const reply = decodeHandshakeReply(decodeMessage(frame));
@@ -103,14 +91,12 @@ export class DaemonConnection {
           }
           settled = true;
           clearTimeout(timer);
-          raw.removeAllListeners("error");
-          raw.on("error", () => undefined);
-          resolve(new DaemonConnection(socket, reply.daemon_version, reply.heads ?? [], { port: reply.blob_port ?? null, dir: reply.blob_dir ?? null }));
+          resolve(new DaemonConnection(pipe, reply.daemon_version, reply.heads ?? [], { port: reply.blob_port ?? null, dir: reply.blob_dir ?? null }));
         } catch (error) {
           fail(toRuntimedError(error, "PROTOCOL"));
         }
       };
-      raw.once("connect", () => socket.send(encodeMessage(options.handshake)));
+      pipe.send(encodeMessage(handshake));
     });
   }
 
@@ -150,11 +136,10 @@ export class DaemonConnection {
 
   close(): void {
     this.socket.close();
-    this.socket.socket.destroy();
     this.finish(null);
   }
 
-  private receive(frame: Buffer): void {
+  private receive(frame: Uint8Array): void {
     const type = frame[0];
     const payload = frame.subarray(1);
     try {

@@ -7,7 +7,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { encodeMessage } from "../../lib/protocol/codec";
-import { FramedSocket } from "../../lib/protocol/framed-socket";
+import { FramedSocket } from "../../lib/transport/framed-socket";
 import { FrameType } from "../../lib/protocol/messages";
 import { profileTimes, summarizeProfile, type CpuProfile } from "../../bench/profile-summary";
 import { behindJlab, renderTable } from "../../bench/table";

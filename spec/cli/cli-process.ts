@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { daemonFiles, type DaemonInfo } from "../../lib/protocol/paths";
+import { daemonFiles, type DaemonInfo } from "../../lib/transport/paths";
 
 const REPO_ROOT = path.join(__dirname, "..", "..");
 const CLI_ENTRY = path.join(REPO_ROOT, "lib", "cli", "main.ts");

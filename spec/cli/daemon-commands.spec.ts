@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { daemonFiles, type DaemonInfo } from "../../lib/protocol/paths";
+import { daemonFiles, type DaemonInfo } from "../../lib/transport/paths";
 import { removeDir, startTestDaemon } from "../integration/harness";
 import { killDaemonOf, processAlive, runCli, startCli, stopCli, waitUntil } from "./cli-process";
 

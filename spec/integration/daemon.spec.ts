@@ -7,9 +7,9 @@ import { Daemon } from "../../lib/daemon/daemon";
 import { encodeMessage } from "../../lib/protocol/codec";
 import { encodeFrame } from "../../lib/protocol/frame";
 import { PROTOCOL_VERSION } from "../../lib/protocol/messages";
-import { daemonFiles, type DaemonInfo } from "../../lib/protocol/paths";
+import { daemonFiles, type DaemonInfo } from "../../lib/transport/paths";
 import { Session } from "../../lib/session/session";
-import { DaemonConnection } from "../../lib/transport/daemon-connection";
+import { openUnixConnection } from "../../lib/transport/unix-socket";
 import { removeDir, startTestDaemon } from "./harness";
 
 jest.setTimeout(120_000);
@@ -19,7 +19,7 @@ function tempDir(): string {
 }
 
 /** Sends raw bytes on a fresh connection; resolves when the daemon closes it. */
-function sendRaw(socketPath: string, chunks: Buffer[]): Promise<Buffer> {
+function sendRaw(socketPath: string, chunks: Uint8Array[]): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(socketPath);
     const received: Buffer[] = [];
@@ -174,7 +174,7 @@ describe("bad input", () => {
   it("a request with a bad field gets an error response and the connection stays open", async () => {
     const room = await startTestDaemon();
     try {
-      const connection = await DaemonConnection.open({
+      const connection = await openUnixConnection({
         socketPath: room.socketPath,
         handshake: { channel: "notebook_sync", notebook_id: "bad-field", protocol: PROTOCOL_VERSION },
       });
@@ -193,7 +193,7 @@ describe("bad input", () => {
     const room = await startTestDaemon();
     try {
       await expect(
-        DaemonConnection.open({ socketPath: room.socketPath, handshake: { channel: "pool", protocol: 99 } }),
+        openUnixConnection({ socketPath: room.socketPath, handshake: { channel: "pool", protocol: 99 } }),
       ).rejects.toThrow(new RegExp(`version 99.*version ${PROTOCOL_VERSION}`));
     } finally {
       await room.dispose();
@@ -214,7 +214,7 @@ describe("auto-start", () => {
       pid = info.pid;
       expect(pid).not.toBe(process.pid);
       await session.close();
-      const pool = await DaemonConnection.open({ socketPath, handshake: { channel: "pool", protocol: PROTOCOL_VERSION } });
+      const pool = await openUnixConnection({ socketPath, handshake: { channel: "pool", protocol: PROTOCOL_VERSION } });
       await pool.request({ action: "shutdown" });
       pool.close();
       for (let i = 0; i < 100 && fs.existsSync(socketPath); i++) await new Promise((r) => setTimeout(r, 50));

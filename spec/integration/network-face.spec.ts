@@ -3,11 +3,11 @@ import * as Automerge from "@automerge/automerge";
 import type * as nbformat from "@jupyterlab/nbformat";
 import { PROTOCOL_VERSION } from "../../lib/protocol/messages";
 import { pageUrl } from "../../lib/protocol/page-url";
-import { daemonFiles, type DaemonInfo } from "../../lib/protocol/paths";
+import { daemonFiles, type DaemonInfo } from "../../lib/transport/paths";
 import { decodeManifest, fromManifest } from "../../lib/outputs/manifest";
 import { BlobFetcher } from "../../lib/transport/blob-fetcher";
 import { DaemonClient } from "../../lib/transport/daemon-client";
-import { DaemonConnection } from "../../lib/transport/daemon-connection";
+import { openUnixConnection } from "../../lib/transport/unix-socket";
 import { httpRequest } from "../daemon/face-client";
 import { useTestDaemon } from "./harness";
 
@@ -41,7 +41,7 @@ describe("the daemon's network face", () => {
   });
 
   it("the handshake's blob_port is the face's port", async () => {
-    const connection = await DaemonConnection.open({
+    const connection = await openUnixConnection({
       socketPath: room().socketPath,
       handshake: { channel: "notebook_sync", notebook_id: "face-handshake", protocol: PROTOCOL_VERSION },
     });
@@ -62,7 +62,7 @@ describe("the daemon's network face", () => {
     const doc = Automerge.load<{ cells: { outputs: string[] }[] }>(session.documentBytes());
     const manifest = decodeManifest(String(doc.cells.at(-1)!.outputs[0]));
     expect(JSON.stringify(manifest)).toContain('"blob"');
-    const fetcher = new BlobFetcher(port, "127.0.0.1", { token });
+    const fetcher = new BlobFetcher(`http://127.0.0.1:${port}/`, { token });
     try {
       const output = (await fromManifest(manifest, fetcher)) as nbformat.IStream;
       expect(output.text).toBe("z".repeat(50_000) + "\n");

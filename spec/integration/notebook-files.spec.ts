@@ -4,8 +4,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type * as nbformat from "@jupyterlab/nbformat";
 import * as Automerge from "@automerge/automerge";
-import type { DaemonInfo } from "../../lib/protocol/paths";
-import { daemonFiles } from "../../lib/protocol/paths";
+import type { DaemonInfo } from "../../lib/transport/paths";
+import { daemonFiles } from "../../lib/transport/paths";
 import { Session } from "../../lib/session/session";
 import { removeDir, startTestDaemon, type TestRoom } from "./harness";
 

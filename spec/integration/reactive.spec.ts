@@ -163,9 +163,9 @@ describe("an execution across a dropped connection", () => {
     const done = lastValueFrom(session.execute(cellId, { timeoutSecs: 100 }).pipe(toResult()));
     await firstValueFrom(session.events$.pipe(filter((e) => e.type === "output")));
     // A network drop that outlasts the cell: the daemon takes 2 s to answer new handshakes.
-    const daemon = room.daemon as unknown as { handshake(socket: unknown, frame: unknown): void };
+    const daemon = room.daemon as unknown as { handshake(...args: unknown[]): void };
     const handshake = daemon.handshake.bind(daemon);
-    daemon.handshake = (socket, frame) => void setTimeout(() => handshake(socket, frame), 2000);
+    daemon.handshake = (...args) => void setTimeout(() => handshake(...args), 2000);
     try {
       for (const socket of room.daemon["sockets"]) socket.close();
       const started = Date.now();

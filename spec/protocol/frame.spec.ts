@@ -9,7 +9,7 @@ describe("framing", () => {
     const bytes = Buffer.concat(frames);
     const decoder = new FrameDecoder();
     const out: string[] = [];
-    for (const byte of bytes) out.push(...decoder.push(Buffer.from([byte])).map((f) => f.toString()));
+    for (const byte of bytes) out.push(...decoder.push(Buffer.from([byte])).map((f) => Buffer.from(f).toString()));
     expect(out).toEqual(["a", "", "hello world"]);
     expect(decoder.pendingBytes).toBe(0);
   });

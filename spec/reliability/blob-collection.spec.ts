@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as Automerge from "@automerge/automerge";
 import { notebookBlobHashes } from "../../lib/outputs/blob-refs";
-import { daemonFiles } from "../../lib/protocol/paths";
+import { daemonFiles } from "../../lib/transport/paths";
 import { DaemonClient } from "../../lib/transport/daemon-client";
 import { removeDir, startTestDaemon, type TestRoom } from "../integration/harness";
 import { waitFor } from "./processes";

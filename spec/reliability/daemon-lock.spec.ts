@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { Daemon } from "../../lib/daemon/daemon";
 import { DaemonLock } from "../../lib/daemon/daemon-lock";
 import { RuntimedError } from "../../lib/protocol/errors";
-import { daemonFiles } from "../../lib/protocol/paths";
+import { daemonFiles } from "../../lib/transport/paths";
 import { DaemonClient } from "../../lib/transport/daemon-client";
 import { removeDir, startTestDaemon } from "../integration/harness";
 import { isRunning, killEverythingMentioning, makeTempDir, readDaemonInfo, spawnDaemonProcess, waitFor, within } from "./processes";

@@ -14,7 +14,7 @@ import { FrameType, PROTOCOL_VERSION } from "../../lib/protocol/messages";
 export interface Attack {
   name: string;
   /** Frames (or frame-like chunks) it writes. */
-  chunks: Buffer[];
+  chunks: Uint8Array[];
   /** Stop reading from the daemon after connecting (a client that never reads). */
   stopReading?: boolean;
 }

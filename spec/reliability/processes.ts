@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { DaemonInfo } from "../../lib/protocol/paths";
+import type { DaemonInfo } from "../../lib/transport/paths";
 
 /** Prefix of every temp dir this suite creates, so a scan of /proc can find its leftovers. */
 export const TEMP_PREFIX = "runtimed-rel-";

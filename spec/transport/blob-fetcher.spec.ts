@@ -29,8 +29,8 @@ afterEach(async () => {
 });
 
 /** A fetcher with the daemon's token unless `options` says otherwise. */
-function fetcher(port = server.port, options?: ConstructorParameters<typeof BlobFetcher>[2]): BlobFetcher {
-  const created = new BlobFetcher(port, "127.0.0.1", { token: server.token, ...options });
+function fetcher(port = server.port, options?: ConstructorParameters<typeof BlobFetcher>[1]): BlobFetcher {
+  const created = new BlobFetcher(`http://127.0.0.1:${port}/`, { token: server.token, ...options });
   fetchers.push(created);
   return created;
 }

@@ -1,7 +1,9 @@
 import type { Socket } from "node:net";
-import { RuntimedError } from "./errors";
-import { FrameDecoder, MAX_FRAME_BYTES } from "./frame";
-import type { FrameType } from "./messages";
+import { RuntimedError } from "../protocol/errors";
+import { FrameDecoder, MAX_FRAME_BYTES } from "../protocol/frame";
+import type { FrameType } from "../protocol/messages";
+import type { ServerPipe } from "./frame-pipe";
+import { StallWatch } from "./stall-watch";
 
 const COPY_BELOW_BYTES = 64 * 1024;
 
@@ -9,14 +11,11 @@ const COPY_BELOW_BYTES = 64 * 1024;
  * A stream socket speaking length-prefixed frames, used by both ends of the protocol. Frames
  * that break the framing rules close this socket only, after `onError` has seen why.
  */
-export class FramedSocket {
+export class FramedSocket implements ServerPipe {
   private readonly decoder: FrameDecoder;
   private closed = false;
-  /** A peer with more unsent bytes than this that does not drain within `stallMs` is dropped. */
-  maxBacklogBytes = Infinity;
-  stallMs = 5000;
-  private stallTimer: NodeJS.Timeout | undefined;
-  onFrame: (frame: Buffer) => void = () => {};
+  private readonly stall: StallWatch;
+  onFrame: (frame: Uint8Array) => void = () => {};
   onError: (error: RuntimedError) => void = () => {};
   onClose: () => void = () => {};
 
@@ -25,10 +24,28 @@ export class FramedSocket {
     maxFrameBytes = MAX_FRAME_BYTES,
   ) {
     this.decoder = new FrameDecoder(maxFrameBytes);
+    this.stall = new StallWatch(socket, () => socket.writableLength, (waiting) => {
+      this.onError(new RuntimedError("PROTOCOL", `The peer is not reading: ${waiting} bytes are waiting for it`));
+      this.closed = true;
+      socket.destroy();
+    });
     socket.setNoDelay?.(true);
     socket.on("data", (chunk: Buffer) => this.receive(chunk));
     socket.on("error", () => this.close());
     socket.on("close", () => this.finish());
+  }
+
+  /** A peer with more unsent bytes than this that does not drain within `stallMs` is dropped. */
+  get maxBacklogBytes(): number {
+    return this.stall.maxBacklogBytes;
+  }
+
+  set maxBacklogBytes(bytes: number) {
+    this.stall.maxBacklogBytes = bytes;
+  }
+
+  set stallMs(ms: number) {
+    this.stall.stallMs = ms;
   }
 
   get isClosed(): boolean {
@@ -46,8 +63,17 @@ export class FramedSocket {
   }
 
   /** The largest frame accepted from now on (the daemon raises it after the handshake). */
+  get maxFrameBytes(): number {
+    return this.decoder.maxFrameBytes;
+  }
+
   set maxFrameBytes(bytes: number) {
     this.decoder.maxFrameBytes = bytes;
+  }
+
+  /** Ends the connection at once. */
+  destroy(): void {
+    this.socket.destroy();
   }
 
   /** Sends one untyped frame (the handshake and its reply). */
@@ -57,7 +83,7 @@ export class FramedSocket {
     frame.writeUInt32BE(payload.length, 0);
     frame.set(payload, 4);
     this.socket.write(frame);
-    this.checkBacklog();
+    this.stall.check();
   }
 
   /** Sends one frame that starts with a type byte. */
@@ -78,7 +104,7 @@ export class FramedSocket {
       this.socket.write(payload);
       this.socket.uncork();
     }
-    this.checkBacklog();
+    this.stall.check();
   }
 
   /** Ends the connection after flushing what was written. */
@@ -95,7 +121,7 @@ export class FramedSocket {
     this.decoder.append(chunk);
     // One frame at a time: a handler may change the limit for the very next frame.
     for (;;) {
-      let frame: Buffer | undefined;
+      let frame: Uint8Array | undefined;
       try {
         frame = this.decoder.next();
       } catch (error) {
@@ -108,36 +134,8 @@ export class FramedSocket {
     }
   }
 
-  /**
-   * A peer that stops reading must not make us buffer without bound: once over the limit, a
-   * peer that takes nothing from us for `stallMs` is dropped. One that keeps reading, however
-   * slowly behind large frames, is not.
-   */
-  private checkBacklog(): void {
-    if (this.stallTimer || this.socket.writableLength <= this.maxBacklogBytes) return;
-    // bytesWritten counts what is still queued too: what the peer took is the difference.
-    const delivered = () => this.socket.bytesWritten - this.socket.writableLength;
-    let deliveredBefore = delivered();
-    const check = () => {
-      this.stallTimer = undefined;
-      if (this.closed || this.socket.writableLength <= this.maxBacklogBytes) return;
-      if (delivered() > deliveredBefore) {
-        deliveredBefore = delivered();
-        this.stallTimer = setTimeout(check, this.stallMs);
-        this.stallTimer.unref();
-        return;
-      }
-      this.onError(new RuntimedError("PROTOCOL", `The peer is not reading: ${this.socket.writableLength} bytes are waiting for it`));
-      this.closed = true;
-      this.socket.destroy();
-    };
-    this.stallTimer = setTimeout(check, this.stallMs);
-    this.stallTimer.unref();
-  }
-
   private finish(): void {
-    clearTimeout(this.stallTimer);
-    this.stallTimer = undefined;
+    this.stall.stop();
     const wasClosed = this.closed;
     this.closed = true;
     if (!wasClosed) this.socket.destroy();
