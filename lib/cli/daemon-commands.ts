@@ -1,10 +1,11 @@
 import * as fs from "node:fs";
 import type { Daemon } from "../daemon/daemon";
+import { GATEWAY_ENV, gatewayConfigFromEnv, type GatewayConfig } from "../gateway/gateway-config";
 import { RuntimedError } from "../protocol/errors";
 import { daemonFiles } from "../protocol/paths";
 import { PACKAGE_VERSION } from "../protocol/version";
 import { isAlive, spawnDaemon, startFailed, takeStartError } from "../transport/autostart";
-import { DaemonClient, type DaemonStatusReport } from "../transport/daemon-client";
+import { DaemonClient, type DaemonStatusReport, type GatewayReport } from "../transport/daemon-client";
 import { UsageError, parseCommandArgs, positiveNumber, wantsHelp } from "./args";
 import type { CliContext } from "./context";
 import { formatDuration } from "./format";
@@ -20,8 +21,11 @@ Sessions start it on demand; these commands are for seeing and controlling it by
 Commands:
   start [--foreground]   Start the daemon (detached, or in this terminal with --foreground;
                          Ctrl-C stops it). Exits 0 when one is already running.
+        [--gateway-url URL] [--gateway-token T]
+                         Start kernels on a Jupyter Server / Enterprise Gateway
+                         (default: $JUPYTER_GATEWAY_URL, $JUPYTER_GATEWAY_AUTH_TOKEN).
   stop                   Ask the daemon to shut down (kernels stopped, rooms saved).
-  status [--json]        Version, pid, uptime, socket, cache dir, rooms and pool.
+  status [--json]        Version, pid, uptime, socket, cache dir, rooms, pool and gateway.
                          Exits 1 when no daemon is running.
   logs [-f] [-n N]       Print the last N lines (default 50) of the daemon log;
                          -f keeps printing new lines until Ctrl-C.
@@ -46,8 +50,18 @@ export async function daemonCommand(argv: string[], context: CliContext): Promis
   const [subcommand, ...rest] = argv;
   switch (subcommand) {
     case "start": {
-      const { values } = parseCommandArgs(rest, { foreground: { type: "boolean" } }, HELP_COMMAND);
-      return values.foreground ? startForeground(context) : startDetached(context);
+      const { values } = parseCommandArgs(
+        rest,
+        { foreground: { type: "boolean" }, "gateway-url": { type: "string" }, "gateway-token": { type: "string" } },
+        HELP_COMMAND,
+      );
+      const flags = { url: values["gateway-url"], token: values["gateway-token"] };
+      if (flags.token !== undefined && flags.url === undefined && !process.env[GATEWAY_ENV.url]) {
+        throw new UsageError("--gateway-token needs --gateway-url (or JUPYTER_GATEWAY_URL)", HELP_COMMAND);
+      }
+      // Checked here, so that a malformed URL or header is reported before a daemon is spawned.
+      const gateway = gatewayConfigFromEnv(process.env, { url: flags.url, authToken: flags.token });
+      return values.foreground ? startForeground(context, gateway) : startDetached(context, flags, gateway);
     }
     case "stop":
       parseCommandArgs(rest, {}, HELP_COMMAND);
@@ -69,14 +83,24 @@ export async function daemonCommand(argv: string[], context: CliContext): Promis
   }
 }
 
-async function startDetached(context: CliContext): Promise<number> {
+async function startDetached(context: CliContext, flags: { url?: string; token?: string }, gateway: GatewayConfig | undefined): Promise<number> {
   const client = new DaemonClient({ socketPath: context.socketPath });
   const running = await statusIfRunning(client);
   if (running) {
     context.stdout.write(`runtimed daemon already running (pid ${running.pid}) at ${running.socketPath}\n`);
+    if (gateway && running.gateway?.url !== gateway.url) {
+      context.stderr.write(
+        `  it ${running.gateway ? `uses the gateway ${running.gateway.url}` : "has no gateway"}, not ${gateway.url}; ` +
+          "stop it first (`runtimed daemon stop`) to change that\n",
+      );
+    }
     return 0;
   }
-  const started = spawnDaemon(context.socketPath, context.cacheDir);
+  // The token travels in the environment, not on the command line, where `ps` would show it.
+  const started = spawnDaemon(context.socketPath, context.cacheDir, {
+    args: flags.url ? ["--gateway-url", flags.url] : [],
+    env: flags.token ? { [GATEWAY_ENV.authToken]: flags.token } : {},
+  });
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     await sleep(POLL_MS);
@@ -87,7 +111,8 @@ async function startDetached(context: CliContext): Promise<number> {
       context.stdout.write(
         `runtimed daemon ${raced ? "already running" : "started"} (pid ${report.pid})\n` +
           `  socket  ${report.socketPath}\n` +
-          `  log     ${daemonFiles(report.cacheDir).log}\n`,
+          `  log     ${daemonFiles(report.cacheDir).log}\n` +
+          (report.gateway ? `  gateway ${describeGateway(report.gateway)}\n` : ""),
       );
       return 0;
     }
@@ -100,7 +125,7 @@ async function startDetached(context: CliContext): Promise<number> {
   throw startFailed(context.socketPath, `no answer within ${START_TIMEOUT_MS / 1000} s (pid ${started.pid})`);
 }
 
-async function startForeground(context: CliContext): Promise<number> {
+async function startForeground(context: CliContext, gateway: GatewayConfig | undefined): Promise<number> {
   const log = daemonFiles(context.cacheDir).log;
   const logOffset = fileSize(log);
   const signal = waitForSignal();
@@ -108,12 +133,13 @@ async function startForeground(context: CliContext): Promise<number> {
   try {
     // Only this command needs the daemon's code (kernels, ZeroMQ); load it here.
     const { Daemon: DaemonClass } = await import("../daemon/daemon");
-    daemon = await DaemonClass.start({ socketPath: context.socketPath, cacheDir: context.cacheDir });
+    daemon = await DaemonClass.start({ socketPath: context.socketPath, cacheDir: context.cacheDir, gateway: gateway ?? false });
   } catch (error) {
     signal.dispose();
     throw error;
   }
-  context.stderr.write(`runtimed daemon ${PACKAGE_VERSION} (pid ${process.pid}) serving ${daemon.socketPath}\n  log ${log}\nPress Ctrl-C to stop.\n`);
+  const gatewayLine = gateway ? `  kernels on the gateway ${gateway.url}\n` : "";
+  context.stderr.write(`runtimed daemon ${PACKAGE_VERSION} (pid ${process.pid}) serving ${daemon.socketPath}\n  log ${log}\n${gatewayLine}Press Ctrl-C to stop.\n`);
   // The daemon logs to its file only; in the foreground a person wants to watch it too.
   const follower = followFile(log, logOffset, (text) => context.stderr.write(text));
   try {
@@ -173,6 +199,7 @@ async function status(context: CliContext, json: boolean): Promise<number> {
     ["log", daemonFiles(report.cacheDir).log],
     ["rooms", `${report.rooms.length} (${withKernel} with a kernel)`],
     ["pool", pool],
+    ["gateway", report.gateway ? describeGateway(report.gateway) : "none (kernels run on this machine)"],
   ];
   context.stdout.write(`runtimed daemon ${report.version} (protocol ${report.protocol}) is running\n`);
   for (const [label, value] of rows) context.stdout.write(`  ${label.padEnd(10)}${value}\n`);
@@ -204,6 +231,13 @@ async function logs(context: CliContext, lines: number, follow: boolean): Promis
     signal.dispose();
   }
   return 0;
+}
+
+/** A gateway in one line: its URL and whether it answers (never the token). */
+function describeGateway(gateway: GatewayReport): string {
+  if (!gateway.reachable) return `${gateway.url} (not answering: ${gateway.error ?? "no answer"})`;
+  const specs = gateway.kernelspecs.length ? `kernelspecs ${gateway.kernelspecs.join(", ")}` : "no kernelspecs";
+  return `${gateway.url} (answers; ${specs}${gateway.defaultKernelspec ? `, default ${gateway.defaultKernelspec}` : ""})`;
 }
 
 /** The daemon's status, or undefined when none answers at the socket. */

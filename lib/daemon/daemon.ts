@@ -17,6 +17,7 @@ import {
 } from "../protocol/messages";
 import { daemonFiles, defaultCacheDir, defaultSocketPath } from "../protocol/paths";
 import { PACKAGE_VERSION } from "../protocol/version";
+import { gatewayConfigFromEnv, resolveGatewayConfig, type GatewayOptions } from "../gateway/gateway-config";
 import { BlobServer } from "./blob-server";
 import { BlobStore } from "./blob-store";
 import { ClientConnection } from "./client-connection";
@@ -40,6 +41,11 @@ export interface DaemonOptions {
    * down, its document stays on disk (default `RUNTIMED_ROOM_IDLE_SECS`, else 300).
    */
   roomIdleSecs?: number;
+  /**
+   * A Jupyter Server / Enterprise Gateway to start kernels on; default from `JUPYTER_GATEWAY_URL`
+   * (and the other `JUPYTER_GATEWAY_*` variables); false for none.
+   */
+  gateway?: GatewayOptions | false;
 }
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -107,7 +113,8 @@ export class Daemon {
       for (const dir of [files.notebookDocs, files.kernels, files.envs, files.blobs]) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
       logger = new Logger(files.log, options.logLevel);
       const store = new RoomStore(files.notebookDocs, logger);
-      const provider = new KernelProvider({ kernelsDir: files.kernels, envsCacheDir: cacheDir, logger });
+      const gateway = options.gateway === undefined ? gatewayConfigFromEnv(process.env) : options.gateway ? resolveGatewayConfig(options.gateway) : undefined;
+      const provider = new KernelProvider({ kernelsDir: files.kernels, envsCacheDir: cacheDir, logger, gateway });
       const blobs = new BlobStore(files.blobs);
       const blobServer = await BlobServer.start(blobs);
       const server = net.createServer();
@@ -133,7 +140,7 @@ export class Daemon {
         blob_port: blobServer.port,
       });
       provider.start();
-      logger.info("daemon started", { socket: socketPath, pid: process.pid, version: PACKAGE_VERSION });
+      logger.info("daemon started", { socket: socketPath, pid: process.pid, version: PACKAGE_VERSION, gateway: gateway?.url ?? null });
       return daemon;
     } catch (error) {
       logger?.close();
@@ -278,7 +285,7 @@ export class Daemon {
       case "ping":
         return { pong: true };
       case "status":
-        return this.status();
+        return { ...this.status(), gateway: await this.provider.gatewayStatus() };
       case "list_rooms":
         return { rooms: [...this.rooms.values()].map((room) => room.summary()) };
       case "flush_pool":

@@ -1,5 +1,5 @@
 import type * as nbformat from "@jupyterlab/nbformat";
-import type { Kernel } from "../kernel/kernel";
+import type { KernelHandle } from "../kernel/kernel-handle";
 import type { JupyterMessage } from "../kernel/wire";
 import { findCellIndex, setCellOutputs, setExecutionCount } from "../notebook/cells";
 import { CellOutputs, type OutputChange } from "../outputs/cell-outputs";
@@ -88,7 +88,7 @@ export class Execution {
   }
 
   /** Sends the cell's source to the kernel; the cell's old outputs go with the first write. */
-  start(kernel: Kernel, source: string): void {
+  start(kernel: KernelHandle, source: string): void {
     this.host.forgetDisplays(this.cellId);
     const { msgId, reply } = kernel.executeRequest(source, { allowStdin: true, storeHistory: true, stopOnError: false });
     this.msgId = msgId;

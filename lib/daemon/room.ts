@@ -127,7 +127,8 @@ export class Room implements ExecutionHost {
     switch (request.action) {
       case "launch_kernel": {
         if (request.notebook_path) this.notebookPath = request.notebook_path;
-        const { alreadyRunning } = await this.kernel.ensure(this.launchRequest(request.kernel_type, request.env_source));
+        const launch = { ...this.launchRequest(request.kernel_type, request.env_source), location: request.location ?? undefined };
+        const { alreadyRunning } = await this.kernel.ensure(launch);
         return { kernel_type: this.kernel.kernelType ?? request.kernel_type, env_source: this.kernel.envSource ?? "", already_running: alreadyRunning };
       }
       case "execute_cell":

@@ -16,17 +16,22 @@ function daemonCommand(): string[] {
 
 /**
  * Starts a daemon detached from this process, for `socketPath` and `cacheDir`. Several callers
- * may race here: the daemon lock lets exactly one of the spawned daemons serve.
+ * may race here: the daemon lock lets exactly one of the spawned daemons serve. `extra` adds
+ * arguments and environment variables (`runtimed daemon start --gateway-url`).
  */
-export function spawnDaemon(socketPath: string, cacheDir: string = defaultCacheDir()): { pid: number; stderrFile: string } {
+export function spawnDaemon(
+  socketPath: string,
+  cacheDir: string = defaultCacheDir(),
+  extra: { args?: string[]; env?: Record<string, string> } = {},
+): { pid: number; stderrFile: string } {
   fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
   const stderrFile = path.join(daemonFiles(cacheDir).cacheDir, `daemon-start-${process.pid}-${Date.now()}.err`);
   const stderr = fs.openSync(stderrFile, "w", 0o600);
   const [command, ...args] = daemonCommand();
-  const child = spawn(command!, [...args, "--socket", socketPath, "--cache-dir", cacheDir], {
+  const child = spawn(command!, [...args, "--socket", socketPath, "--cache-dir", cacheDir, ...(extra.args ?? [])], {
     detached: true,
     stdio: ["ignore", "ignore", stderr],
-    env: { ...process.env, RUNTIMED_SOCKET_PATH: socketPath, RUNTIMED_CACHE_DIR: cacheDir },
+    env: { ...process.env, ...extra.env, RUNTIMED_SOCKET_PATH: socketPath, RUNTIMED_CACHE_DIR: cacheDir },
   });
   fs.closeSync(stderr);
   child.unref();

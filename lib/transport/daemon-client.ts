@@ -1,5 +1,5 @@
 import { RuntimedError } from "../protocol/errors";
-import { PROTOCOL_VERSION, type DaemonStatus, type RoomSummary } from "../protocol/messages";
+import { PROTOCOL_VERSION, type DaemonStatus, type GatewayStatus, type RoomSummary } from "../protocol/messages";
 import { defaultCacheDir, defaultSocketPath } from "../protocol/paths";
 import { connectToDaemon } from "./connect";
 import { DaemonConnection } from "./daemon-connection";
@@ -30,6 +30,22 @@ export interface DaemonStatusReport {
   cacheDir: string;
   rooms: RoomListing[];
   pool: DaemonStatus["pool"];
+  /** The Jupyter gateway kernels start on, and whether it answered just now; null without one. */
+  gateway: GatewayReport | null;
+}
+
+/** A daemon's gateway as `status()` reports it (the URL, never the token). */
+export interface GatewayReport {
+  url: string;
+  reachable: boolean;
+  defaultKernelspec: string | null;
+  kernelspecs: string[];
+  error: string | null;
+}
+
+function toGatewayReport(gateway: GatewayStatus | null | undefined): GatewayReport | null {
+  if (!gateway) return null;
+  return { url: gateway.url, reachable: gateway.reachable, defaultKernelspec: gateway.default_kernelspec, kernelspecs: gateway.kernelspecs, error: gateway.error };
 }
 
 function toListing(room: RoomSummary): RoomListing {
@@ -71,6 +87,7 @@ export class DaemonClient {
       cacheDir: status.cache_dir,
       rooms: status.rooms.map(toListing),
       pool: status.pool,
+      gateway: toGatewayReport(status.gateway),
     };
   }
 
