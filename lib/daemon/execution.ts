@@ -101,7 +101,9 @@ export class Execution {
         this.reply = message;
         const count = message.content.execution_count;
         if (typeof count === "number") this.executionCount = count;
-        this.maybeFinish();
+        // After the outputs already handed over: a reply may come after the idle status (over
+        // a gateway WebSocket shell and iopub are forwarded independently).
+        this.chain = this.chain.then(() => this.maybeFinish());
       },
       (error: unknown) => {
         const failure = error instanceof RuntimedError ? error : new RuntimedError("KERNEL_DIED", String(error));

@@ -218,16 +218,15 @@ export class GatewayKernel implements KernelHandle {
     for (const { channel, message } of this.outbox.splice(0)) this.transmit(channel, message);
   }
 
-  /** kernel_info until it is answered and our own iopub message has come through. */
+  /**
+   * kernel_info until it is answered and our own iopub message has come through. The startup
+   * stays to swallow the replies and statuses of its resent requests that trail it.
+   */
   private async handshake(timeoutMs = this.options.startupTimeoutMs ?? 60_000): Promise<void> {
     const startup = new KernelStartup((message) => this.transmit("shell", message), this.session, true);
     this.startup = startup;
-    try {
-      await startup.run(timeoutMs);
-      this.info = startup.kernelInfo ?? {};
-    } finally {
-      if (this.startup === startup) this.startup = undefined;
-    }
+    await startup.run(timeoutMs);
+    this.info = startup.kernelInfo ?? {};
   }
 
   private onClosed(code: number, reason: string): void {
