@@ -137,7 +137,8 @@ export class ChannelsSocket {
     clearInterval(this.pingTimer);
     this.ws.close();
     // A server that does not answer the close handshake must not keep the socket open.
-    setTimeout(() => this.ws.terminate(), 1000).unref();
+    const timer = setTimeout(() => this.ws.terminate(), 1000);
+    this.ws.once("close", () => clearTimeout(timer));
   }
 
   private receive(data: Buffer, isBinary: boolean): void {

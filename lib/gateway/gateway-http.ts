@@ -114,8 +114,10 @@ export class GatewayHttp {
 
   /** Waits (a few seconds at most) for requests under way, then closes every connection. */
   async close(): Promise<void> {
-    const grace = new Promise((resolve) => setTimeout(resolve, 5000).unref());
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise((resolve) => (timer = setTimeout(resolve, 5000)));
     await Promise.race([Promise.allSettled([...this.inflight]), grace]);
+    clearTimeout(timer);
     this.agent.destroy();
   }
 

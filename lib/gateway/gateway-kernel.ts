@@ -178,8 +178,10 @@ export class GatewayKernel implements KernelHandle {
       this.closing = true;
       this.ownLifecycle = true;
       if (!this.dead) {
-        const timeout = new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_TIMEOUT_MS).unref());
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_TIMEOUT_MS)));
         await Promise.race([this.http.shutdownKernel(this.id).catch(() => undefined), timeout]);
+        clearTimeout(timer);
       }
       this.die(`Kernel ${this.spec.name} on the gateway at ${this.http.config.url} was shut down`, false, "exit");
     })();

@@ -146,7 +146,9 @@ export async function startJupyterServer(options: JupyterServerOptions = {}): Pr
         } catch {
           // already gone
         }
-        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]);
+        clearTimeout(timer);
       }
       for (const target of [-pid, ...kernels]) {
         try {
