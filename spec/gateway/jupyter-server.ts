@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
+import * as https from "node:https";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -16,7 +17,7 @@ export const SERVER_PYTHON = process.env.RUNTIMED_TEST_JUPYTER_PYTHON ?? "/usr/b
 
 /** A running jupyter_server. */
 export interface JupyterServer {
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>` (https with `tls`) */
   url: string;
   token: string;
   port: number;
@@ -28,13 +29,16 @@ export interface JupyterServer {
   stop(): Promise<void>;
 }
 
-/** Options beyond the defaults, as `--ServerApp.<name>=<value>` flags. */
+/** What to change from the defaults. */
 export interface JupyterServerOptions {
+  /** `--ServerApp.<name>=<value>` flags. */
   serverApp?: Record<string, string | number | boolean>;
   /** Use this port (a restarted server on the same URL); default a free one. */
   port?: number;
   /** Use this token; default a random one. */
   token?: string;
+  /** Serve https with this certificate and key (a self-signed one, say). */
+  tls?: { certFile: string; keyFile: string };
 }
 
 /** A free TCP port on 127.0.0.1 (bound and released, as jupyter itself does). */
@@ -76,8 +80,10 @@ function alive(pid: number): boolean {
 }
 
 function answers(url: string, token: string): Promise<boolean> {
+  const get = url.startsWith("https:") ? https.get : http.get;
   return new Promise((resolve) => {
-    const request = http.get(`${url}/api/status`, { headers: { Authorization: `token ${token}` }, timeout: 2000 }, (response) => {
+    const options = { headers: { Authorization: `token ${token}` }, timeout: 2000, rejectUnauthorized: false };
+    const request = get(`${url}/api/status`, options, (response) => {
       response.resume();
       resolve(response.statusCode === 200);
     });
@@ -109,6 +115,7 @@ export async function startJupyterServer(options: JupyterServerOptions = {}): Pr
       "--port-retries=0",
       "--ip=127.0.0.1",
       `--ServerApp.root_dir=${path.join(root, dirs.notebooks)}`,
+      ...(options.tls ? [`--certfile=${options.tls.certFile}`, `--keyfile=${options.tls.keyFile}`] : []),
       ...flags,
     ],
     {
@@ -133,7 +140,7 @@ export async function startJupyterServer(options: JupyterServerOptions = {}): Pr
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const pid = child.pid!;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${options.tls ? "https" : "http"}://127.0.0.1:${port}`;
   let stopping: Promise<void> | undefined;
 
   const stop = (): Promise<void> => {

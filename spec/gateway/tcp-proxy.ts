@@ -14,12 +14,15 @@ export interface TcpProxy {
   cut(options?: { refuseForMs?: number }): void;
   /** Resets every connection and stops listening; the port refuses connections from now on. */
   close(): Promise<void>;
+  /** Everything clients sent through the proxy so far, as text (request lines and headers are readable). */
+  sent(): string;
 }
 
 /** Starts a proxy to `127.0.0.1:targetPort`, on `port` (default a free one). */
 export async function startTcpProxy(targetPort: number, port = 0): Promise<TcpProxy> {
   const pairs = new Set<[net.Socket, net.Socket]>();
   let refuseUntil = 0;
+  const sentChunks: Buffer[] = [];
   const server = net.createServer((client) => {
     if (Date.now() < refuseUntil) return void client.resetAndDestroy();
     const upstream = net.connect(targetPort, "127.0.0.1");
@@ -32,6 +35,7 @@ export async function startTcpProxy(targetPort: number, port = 0): Promise<TcpPr
     };
     client.on("error", end).on("close", end);
     upstream.on("error", end).on("close", end);
+    client.on("data", (chunk: Buffer) => sentChunks.push(chunk));
     client.pipe(upstream);
     upstream.pipe(client);
   });
@@ -54,6 +58,7 @@ export async function startTcpProxy(targetPort: number, port = 0): Promise<TcpPr
       refuseUntil = Date.now() + (options.refuseForMs ?? 0);
       resetAll();
     },
+    sent: () => Buffer.concat(sentChunks).toString("latin1"),
     close() {
       resetAll();
       return new Promise<void>((resolve) => server.close(() => resolve()));
