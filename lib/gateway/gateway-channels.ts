@@ -56,11 +56,13 @@ export class ChannelsSocket {
   private closedByUs = false;
   private pingTimer: NodeJS.Timeout | undefined;
   private awaitingPong = false;
+  private ackQueued = false;
 
   private constructor(
     private readonly ws: WebSocket,
     readonly protocol: ChannelsProtocol,
     private readonly handlers: ChannelsHandlers,
+    private readonly eagerAck: boolean,
   ) {
     ws.on("message", (data, isBinary) => this.receive(data as Buffer, isBinary));
     ws.on("pong", () => (this.awaitingPong = false));
@@ -118,7 +120,7 @@ export class ChannelsSocket {
         // ws turns Nagle's algorithm off itself; say so explicitly (and allow measuring it on).
         tcpSocket?.setNoDelay(config.tcpNoDelay);
         const speaks: ChannelsProtocol = ws.protocol === V1_SUBPROTOCOL ? "v1" : "legacy";
-        resolve(new ChannelsSocket(ws, speaks, options.handlers));
+        resolve(new ChannelsSocket(ws, speaks, options.handlers, config.eagerAck));
       });
     });
   }
@@ -141,7 +143,24 @@ export class ChannelsSocket {
     this.ws.once("close", () => clearTimeout(timer));
   }
 
+  /**
+   * Sends an empty unsolicited pong (RFC 6455 allows one; servers ignore it) after each burst
+   * of incoming frames. Its only purpose is the TCP ACK riding on it: a server that leaves
+   * Nagle's algorithm on (tornado, hence jupyter_server and Enterprise Gateway) holds each
+   * further small message until the previous one is acknowledged, and a client's delayed ACK
+   * takes up to 40 ms — several times per execution.
+   */
+  private acknowledge(): void {
+    if (this.ackQueued) return;
+    this.ackQueued = true;
+    setImmediate(() => {
+      this.ackQueued = false;
+      if (this.ws.readyState === WebSocket.OPEN) this.ws.pong();
+    });
+  }
+
   private receive(data: Buffer, isBinary: boolean): void {
+    if (this.eagerAck) this.acknowledge();
     let incoming: ChannelMessage;
     try {
       incoming = this.protocol === "v1" && isBinary ? decodeV1(data) : decodeLegacy(isBinary ? data : data.toString("utf8"), isBinary);

@@ -30,6 +30,12 @@ export interface GatewayOptions {
   kernelEnv?: Record<string, string>;
   /** Set TCP_NODELAY on the channels connection (default true; false only to measure Nagle's algorithm). */
   tcpNoDelay?: boolean;
+  /**
+   * Acknowledge each burst of incoming messages at once with an empty WebSocket pong, so that a
+   * server with Nagle's algorithm on does not wait for our delayed TCP ACK (default true; false
+   * only to measure it).
+   */
+  eagerAck?: boolean;
 }
 
 /** `GatewayOptions` with every default filled in and the URLs checked. */
@@ -46,6 +52,7 @@ export interface GatewayConfig {
   retryMax: number;
   kernelEnv: Record<string, string>;
   tcpNoDelay: boolean;
+  eagerAck: boolean;
 }
 
 /** The environment variables read, with Jupyter's names (see jupyter_server's GatewayClient). */
@@ -109,6 +116,7 @@ export function resolveGatewayConfig(options: GatewayOptions): GatewayConfig {
     retryMax: Math.floor(positive(options.retryMax, 5, "The gateway retry count")),
     kernelEnv: { ...options.kernelEnv },
     tcpNoDelay: options.tcpNoDelay ?? true,
+    eagerAck: options.eagerAck ?? true,
   };
 }
 
