@@ -17,6 +17,9 @@ export interface GatewayKernelModel {
   executionState: string | null;
 }
 
+/** Retries of a DELETE the server failed (it may be restarting the kernel just then). */
+const DELETE_RETRIES = 4;
+
 /** An HTTP answer: its status and parsed JSON body (undefined when empty or not JSON). */
 interface HttpAnswer {
   status: number;
@@ -54,6 +57,7 @@ export class GatewayHttp {
   private readonly agent: http.Agent;
   /** Requests under way: `close()` lets them finish (a DELETE of a dead kernel, say) before it closes the agent. */
   private readonly inflight = new Set<Promise<unknown>>();
+  private closed = false;
 
   constructor(readonly config: GatewayConfig) {
     const secure = config.url.startsWith("https:");
@@ -107,13 +111,25 @@ export class GatewayHttp {
     await this.expect("POST", `${this.kernelPath(id)}/restart`, undefined, [200], `Restarting kernel ${id}`, "KERNEL_FAILED");
   }
 
-  /** Shuts the kernel down (DELETE); a kernel the gateway no longer knows counts as shut down. */
+  /**
+   * Shuts the kernel down (DELETE); a kernel the gateway no longer knows counts as shut down.
+   * A server error is retried a few times: jupyter_server answers 500 to a DELETE that lands
+   * while its restarter is still bringing the kernel back up.
+   */
   async shutdownKernel(id: string): Promise<void> {
-    await this.expect("DELETE", this.kernelPath(id), undefined, [200, 204, 404], `Shutting kernel ${id} down`, "KERNEL_DIED");
+    for (let attempt = 0; ; attempt++) {
+      const answer = await this.request("DELETE", this.kernelPath(id), undefined, "KERNEL_DIED");
+      if ([200, 204, 404].includes(answer.status)) return;
+      const failed = this.failure(answer, `Shutting kernel ${id} down`, "KERNEL_DIED");
+      if (answer.status < 500 || attempt >= DELETE_RETRIES) throw failed;
+      await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt).unref());
+      if (this.closed) throw failed;
+    }
   }
 
   /** Waits (a few seconds at most) for requests under way, then closes every connection. */
   async close(): Promise<void> {
+    this.closed = true;
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise((resolve) => (timer = setTimeout(resolve, 5000)));
     await Promise.race([Promise.allSettled([...this.inflight]), grace]);

@@ -374,7 +374,12 @@ export class GatewayKernel implements KernelHandle {
     this.startup?.fail(new RuntimedError("KERNEL_FAILED", message));
     this.pending.rejectAll(new RuntimedError("KERNEL_DIED", message));
     if (reason === "remote") this.options.log?.warn("gateway kernel died", { kernel_id: this.id, reason: message });
-    if (deleteOnGateway) this.http.shutdownKernel(this.id).catch(() => undefined);
+    if (deleteOnGateway) {
+      this.http.shutdownKernel(this.id).then(
+        () => this.options.log?.info("kernel deleted on the gateway", { kernel_id: this.id }),
+        (error: unknown) => this.options.log?.warn("could not delete the kernel on the gateway", { kernel_id: this.id, error: String(error) }),
+      );
+    }
     this.exitSubject.next({ code: null, signal: null, reason, message });
     this.exitSubject.complete();
     this.iopubSubject.complete();
