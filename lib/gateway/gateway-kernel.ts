@@ -6,16 +6,13 @@ import { KernelStartup } from "../kernel/kernel-startup";
 import { PendingReplies } from "../kernel/pending-replies";
 import { createMessage, type JupyterMessage } from "../kernel/wire";
 import { RuntimedError, toRuntimedError } from "../protocol/errors";
-import { ChannelsOpenError, ChannelsSocket, type ChannelsProtocol } from "./gateway-channels";
+import { ChannelsOpenError, type ChannelsProtocol } from "./gateway-channels";
+import { GatewayConnection, type GatewayLog } from "./gateway-connection";
 import type { GatewayHttp, GatewayKernelSpec } from "./gateway-http";
 import { lostEndMessages } from "./lost-end";
 import type { ChannelMessage } from "./ws-codec";
 
-/** Where a gateway kernel reports reconnects and deaths (the daemon's logger fits). */
-export interface GatewayLog {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-}
+export type { GatewayLog } from "./gateway-connection";
 
 /** A kernel the gateway started, to connect to. */
 export interface GatewayKernelOptions {
@@ -59,16 +56,14 @@ export class GatewayKernel implements KernelHandle {
   private readonly executes = new Map<string, { replied: boolean }>();
   /** Callbacks waiting for the idle status of a request, by its msg_id. */
   private readonly idleWaiters = new Map<string, () => void>();
-  private readonly outbox: { channel: string; message: JupyterMessage }[] = [];
-  private socket: ChannelsSocket | undefined;
-  private protocol: ChannelsProtocol = "v1";
+  private readonly connection: GatewayConnection;
+  /** Executions under way when the connection dropped: their end may be lost in the gap. */
+  private suspects = new Set<string>();
   private startup: KernelStartup | undefined;
   private info: Record<string, unknown> = {};
   /** Our own restart or shutdown is under way: the server's restart and shutdown messages are expected. */
   private ownLifecycle = false;
-  private closing = false;
   private dead = false;
-  private wakeRetry: (() => void) | undefined;
   private shutdownPromise: Promise<void> | undefined;
 
   private constructor(private readonly options: GatewayKernelOptions) {
@@ -76,6 +71,18 @@ export class GatewayKernel implements KernelHandle {
     this.id = options.kernelId;
     this.spec = options.spec;
     this.unanswered = new IdleWithoutReply(this.pending, this.session);
+    this.connection = new GatewayConnection(
+      this.http,
+      this.id,
+      this.session,
+      {
+        message: (incoming) => this.receive(incoming),
+        dropped: () => (this.suspects = new Set(this.executes.keys())),
+        restored: () => this.recoverLostEnds(this.suspects),
+        lost: (what, deleteOnGateway) => this.die(`Kernel ${this.spec.name} ${what}`, deleteOnGateway),
+      },
+      options.log,
+    );
     this.iopub$ = this.iopubSubject.asObservable();
     this.stdin$ = this.stdinSubject.asObservable();
     this.exit$ = this.exitSubject.asObservable();
@@ -89,7 +96,7 @@ export class GatewayKernel implements KernelHandle {
   static async connect(options: GatewayKernelOptions): Promise<GatewayKernel> {
     const kernel = new GatewayKernel(options);
     try {
-      await kernel.open();
+      await kernel.connection.open();
       await kernel.handshake();
     } catch (error) {
       await kernel.shutdown();
@@ -100,7 +107,7 @@ export class GatewayKernel implements KernelHandle {
 
   /** Which encoding the channels connection speaks (`v1` where the server offers it). */
   get channelsProtocol(): ChannelsProtocol {
-    return this.protocol;
+    return this.connection.protocol;
   }
 
   get kernelInfo(): Record<string, unknown> {
@@ -175,8 +182,9 @@ export class GatewayKernel implements KernelHandle {
   /** Shuts the kernel down on the gateway (DELETE) and closes the connection. Idempotent; never throws. */
   shutdown(): Promise<void> {
     this.shutdownPromise ??= (async () => {
-      this.closing = true;
       this.ownLifecycle = true;
+      // No reconnects while the gateway takes the kernel (and its WebSocket) away.
+      this.connection.close();
       if (!this.dead) {
         let timer: NodeJS.Timeout | undefined;
         const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_TIMEOUT_MS)));
@@ -190,35 +198,10 @@ export class GatewayKernel implements KernelHandle {
 
   /** Gives the kernel up at once and asks the gateway to delete it, without waiting. */
   kill(): void {
-    this.closing = true;
     this.die(`Kernel ${this.spec.name} on the gateway at ${this.http.config.url} was stopped`, !this.dead, "exit");
   }
 
   // -- connection ------------------------------------------------------------------------------
-
-  private async open(): Promise<void> {
-    const attempt = (protocol: ChannelsProtocol) =>
-      ChannelsSocket.open({
-        config: this.http.config,
-        headers: this.http.headers(),
-        kernelId: this.id,
-        sessionId: this.session,
-        protocol,
-        handlers: { message: (incoming) => this.receive(incoming), closed: (code, reason) => this.onClosed(code, reason) },
-      });
-    let socket: ChannelsSocket;
-    try {
-      socket = await attempt(this.protocol);
-    } catch (error) {
-      // Servers before jupyter_server 2 (and gateways built on them) may speak JSON only.
-      if (!(error instanceof ChannelsOpenError && error.noSubprotocol && this.protocol === "v1")) throw error;
-      this.protocol = "legacy";
-      socket = await attempt("legacy");
-    }
-    if (this.dead) return socket.close();
-    this.socket = socket;
-    for (const { channel, message } of this.outbox.splice(0)) this.transmit(channel, message);
-  }
 
   /**
    * kernel_info until it is answered and our own iopub message has come through. The startup
@@ -229,53 +212,6 @@ export class GatewayKernel implements KernelHandle {
     this.startup = startup;
     await startup.run(timeoutMs);
     this.info = startup.kernelInfo ?? {};
-  }
-
-  private onClosed(code: number, reason: string): void {
-    this.socket = undefined;
-    if (this.dead || this.closing) return;
-    // What was running when the connection dropped may lose its end in the gap.
-    const suspects = new Set(this.executes.keys());
-    this.options.log?.warn("gateway channels connection dropped; reconnecting", { kernel_id: this.id, code, reason });
-    void this.reconnect(suspects);
-  }
-
-  private async reconnect(suspects: Set<string>): Promise<void> {
-    const { retryMax, retryIntervalMs, retryIntervalMaxMs, url } = this.http.config;
-    let delay = 0;
-    let lastError = "";
-    for (let attempt = 0; attempt <= retryMax; attempt++) {
-      if (delay > 0) await this.pause(delay);
-      if (this.dead || this.closing) return;
-      try {
-        const model = await this.http.kernel(this.id);
-        if (!model) return this.die(`Kernel ${this.spec.name} is gone from the gateway at ${url} (it no longer knows kernel ${this.id})`, false);
-        if (model.executionState === "dead") return this.die(`Kernel ${this.spec.name} died on the gateway at ${url}`, true);
-        await this.open();
-        if (this.dead) return;
-        this.options.log?.info("gateway channels connection restored", { kernel_id: this.id, attempt });
-        this.recoverLostEnds(suspects);
-        return;
-      } catch (error) {
-        if (error instanceof ChannelsOpenError && error.httpStatus === 404) {
-          return this.die(`Kernel ${this.spec.name} is gone from the gateway at ${url} (it no longer knows kernel ${this.id})`, false);
-        }
-        lastError = error instanceof Error ? error.message : String(error);
-      }
-      delay = delay === 0 ? retryIntervalMs : Math.min(delay * 2, retryIntervalMaxMs);
-    }
-    this.die(`The gateway at ${url} stopped answering: ${retryMax + 1} attempts to reconnect to kernel ${this.id} failed (last: ${lastError})`, false);
-  }
-
-  /** Waits `ms`, or less when the kernel dies meanwhile. */
-  private pause(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wakeRetry = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
   }
 
   /**
@@ -306,8 +242,7 @@ export class GatewayKernel implements KernelHandle {
   }
 
   private transmit(channel: string, message: JupyterMessage): void {
-    if (this.dead) return;
-    if (!this.socket?.send(channel, message)) this.outbox.push({ channel, message });
+    if (!this.dead) this.connection.send(channel, message);
   }
 
   private sendAndAwait(channel: RequestChannel, message: JupyterMessage, timeoutMs: number | undefined): Promise<JupyterMessage> {
@@ -364,12 +299,8 @@ export class GatewayKernel implements KernelHandle {
   private die(message: string, deleteOnGateway: boolean, reason: KernelExit["reason"] = "remote"): void {
     if (this.dead) return;
     this.dead = true;
-    this.wakeRetry?.();
     this.unanswered.stop();
-    const socket = this.socket;
-    this.socket = undefined;
-    socket?.close();
-    this.outbox.length = 0;
+    this.connection.close();
     this.executes.clear();
     this.startup?.fail(new RuntimedError("KERNEL_FAILED", message));
     this.pending.rejectAll(new RuntimedError("KERNEL_DIED", message));
