@@ -32,5 +32,6 @@ export { RuntimedError, type RuntimedErrorCode } from "./protocol/errors";
 export { PROTOCOL_VERSION } from "./protocol/messages";
 export { defaultCacheDir, defaultSocketPath } from "./protocol/paths";
 export { Daemon, type DaemonOptions } from "./daemon/daemon";
-export { DaemonClient, type DaemonClientOptions, type DaemonStatusReport, type RoomListing } from "./transport/daemon-client";
+export type { GatewayOptions } from "./gateway/gateway-config";
+export { DaemonClient, type DaemonClientOptions, type DaemonStatusReport, type GatewayReport, type RoomListing } from "./transport/daemon-client";
 export { executeAll, summarize, type ExecuteAllOptions } from "./session/pipeline";

@@ -132,6 +132,16 @@ describe("a room whose kernel runs on a Jupyter Server gateway", () => {
     expect(seen.stdout.trim()).toBe("7");
   });
 
+  it("complete and history are answered by the gateway kernel", async () => {
+    const session = testbed().daemon.session({ notebookId: "introspection" });
+    await session.run("gateway_value = 1");
+    const completion = await session.complete("gateway_va");
+    expect(completion.matches).toContain("gateway_value");
+    expect(completion.cursorEnd).toBe("gateway_va".length);
+    const history = await session.history({ n: 5 });
+    expect(history.map((entry) => entry.source)).toContain("gateway_value = 1");
+  });
+
   it("queued cells run in order, each with the source its client last wrote", async () => {
     const session = testbed().daemon.session({ notebookId: "queue" });
     await session.connect();
