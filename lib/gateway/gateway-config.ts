@@ -70,6 +70,9 @@ export const GATEWAY_ENV = {
   envWhitelist: "JUPYTER_GATEWAY_ENV_WHITELIST",
 } as const;
 
+/** Jupyter's `launch_timeout_pad`: the start request outlasts the kernel launch by this much. */
+const LAUNCH_TIMEOUT_PAD_MS = 2000;
+
 function invalid(message: string): RuntimedError {
   return new RuntimedError("BAD_REQUEST", message);
 }
@@ -99,6 +102,13 @@ function positive(value: number | undefined, fallback: number, what: string): nu
 /** Fills in defaults and checks `options`; throws BAD_REQUEST naming what is wrong. */
 export function resolveGatewayConfig(options: GatewayOptions): GatewayConfig {
   const url = checkedUrl(options.url, ["http:", "https:"], "The gateway URL");
+  const kernelEnv = { ...options.kernelEnv };
+  // Jupyter's rule: the start request waits as long as Enterprise Gateway's kernel launch may
+  // take, plus a pad; the launch timeout the kernel is given follows the request timeout.
+  let requestTimeoutMs = positive(options.requestTimeoutMs, 42_000, "The gateway request timeout");
+  const launchSecs = Number(kernelEnv.KERNEL_LAUNCH_TIMEOUT);
+  if (kernelEnv.KERNEL_LAUNCH_TIMEOUT && Number.isFinite(launchSecs)) requestTimeoutMs = Math.max(requestTimeoutMs, launchSecs * 1000 + LAUNCH_TIMEOUT_PAD_MS);
+  kernelEnv.KERNEL_LAUNCH_TIMEOUT = String(Math.floor((requestTimeoutMs - LAUNCH_TIMEOUT_PAD_MS) / 1000));
   const wsUrl = options.wsUrl ? checkedUrl(options.wsUrl, ["ws:", "wss:"], "The gateway WebSocket URL") : url.replace(/^http/, "ws");
   for (const [name, value] of Object.entries(options.headers ?? {})) {
     if (typeof value !== "string") throw invalid(`Gateway header ${name} must be a string`);
@@ -110,11 +120,11 @@ export function resolveGatewayConfig(options: GatewayOptions): GatewayConfig {
     authScheme: options.authScheme || "token",
     headers: { ...options.headers },
     validateCert: options.validateCert ?? true,
-    requestTimeoutMs: positive(options.requestTimeoutMs, 42_000, "The gateway request timeout"),
+    requestTimeoutMs,
     retryIntervalMs: positive(options.retryIntervalMs, 1000, "The gateway retry interval"),
     retryIntervalMaxMs: positive(options.retryIntervalMaxMs, 30_000, "The gateway maximum retry interval"),
     retryMax: Math.floor(positive(options.retryMax, 5, "The gateway retry count")),
-    kernelEnv: { ...options.kernelEnv },
+    kernelEnv,
     tcpNoDelay: options.tcpNoDelay ?? true,
     eagerAck: options.eagerAck ?? true,
   };

@@ -69,7 +69,16 @@ describe("gateway configuration from Jupyter's environment variables", () => {
       SECRET: "no",
       JUPYTER_GATEWAY_ENV_WHITELIST: "SPARK_HOME, OTHER",
     })!;
-    expect(config.kernelEnv).toEqual({ KERNEL_USERNAME: "ada", SPARK_HOME: "/opt/spark" });
+    expect(config.kernelEnv).toEqual({ KERNEL_USERNAME: "ada", SPARK_HOME: "/opt/spark", KERNEL_LAUNCH_TIMEOUT: "40" });
+  });
+
+  it("keeps KERNEL_LAUNCH_TIMEOUT and the request timeout in step, as Jupyter does", () => {
+    const longLaunch = gatewayConfigFromEnv({ JUPYTER_GATEWAY_URL: "http://gw", KERNEL_LAUNCH_TIMEOUT: "300" })!;
+    expect(longLaunch.requestTimeoutMs).toBe(302_000);
+    expect(longLaunch.kernelEnv.KERNEL_LAUNCH_TIMEOUT).toBe("300");
+    const longRequest = gatewayConfigFromEnv({ JUPYTER_GATEWAY_URL: "http://gw", JUPYTER_GATEWAY_REQUEST_TIMEOUT: "120" })!;
+    expect(longRequest.requestTimeoutMs).toBe(120_000);
+    expect(longRequest.kernelEnv.KERNEL_LAUNCH_TIMEOUT).toBe("118");
   });
 
   it("an explicit WebSocket URL is kept", () => {
