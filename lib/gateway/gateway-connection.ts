@@ -74,6 +74,17 @@ export class GatewayConnection {
     for (const { channel, message } of this.outbox.splice(0)) this.send(channel, message);
   }
 
+  /**
+   * Closes the WebSocket and opens a new one (same session id): after a restart the kernel may
+   * listen on other ports, and the server connects a new WebSocket to the ports it has now.
+   */
+  async reopen(): Promise<void> {
+    const socket = this.socket;
+    this.socket = undefined;
+    socket?.close();
+    await this.open();
+  }
+
   /** Sends `message` on `channel` now, or once the connection is back. */
   send(channel: string, message: JupyterMessage): void {
     if (this.closed) return;

@@ -169,6 +169,8 @@ export class GatewayKernel implements KernelHandle {
     this.executes.clear();
     try {
       await this.http.restartKernel(this.id);
+      // As JupyterLab does: a restarted kernel may listen on other ports (a new pod, say).
+      await this.connection.reopen();
       await this.handshake(startupTimeoutMs);
     } catch (error) {
       const failure = this.failure(error, "could not be restarted on");
