@@ -112,8 +112,10 @@ async function startClients(quick: boolean, workDir: string, inProcess: boolean)
 }
 
 async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
   installSignalHandlers();
+  // `--gateway`: the Jupyter gateway benchmark, its own table (bench/gateway.ts).
+  if (process.argv.includes("--gateway")) return (await import("./gateway")).runGatewayBench(process.argv.slice(2));
+  const options = parseOptions(process.argv.slice(2));
   process.env.PYDEVD_DISABLE_FILE_VALIDATION = "1";
   if (options.profile) return runProfile(options.runs);
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "runtimed-bench-"));

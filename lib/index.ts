@@ -49,5 +49,6 @@ export const Daemon = {
     return DaemonImplementation.start(options);
   },
 };
-export { DaemonClient, type DaemonClientOptions, type DaemonStatusReport, type GarbageReport, type RoomListing } from "./transport/daemon-client";
+export { DaemonClient, type DaemonClientOptions, type DaemonStatusReport, type GarbageReport, type GatewayReport, type RoomListing } from "./transport/daemon-client";
+export type { GatewayOptions } from "./gateway/gateway-config";
 export { executeAll, summarize, type ExecuteAllOptions } from "./session/pipeline";

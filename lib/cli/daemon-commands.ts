@@ -1,12 +1,13 @@
 import * as fs from "node:fs";
 import type { Daemon } from "../daemon/daemon";
 import { isLoopbackHost, parsePort, resolveFaceConfig, splitList, type FaceConfigOptions } from "../daemon/face-config";
+import { GATEWAY_ENV, gatewayConfigFromEnv, type GatewayConfig } from "../gateway/gateway-config";
 import { RuntimedError } from "../protocol/errors";
 import { pageUrl } from "../protocol/page-url";
 import { daemonFiles } from "../transport/paths";
 import { PACKAGE_VERSION } from "../protocol/version";
 import { isAlive, spawnDaemon, startFailed, takeStartError } from "../transport/autostart";
-import { DaemonClient, type DaemonStatusReport } from "../transport/daemon-client";
+import { DaemonClient, type DaemonStatusReport, type GatewayReport } from "../transport/daemon-client";
 import { UsageError, parseCommandArgs, positiveNumber, wantsHelp } from "./args";
 import type { CliContext } from "./context";
 import { formatBytes, formatDuration, plural } from "./format";
@@ -29,8 +30,11 @@ Commands:
     --allow-origin O     A web origin (https://app.example.com) whose pages may open the
                          daemon's WebSocket; repeat it or separate with commas
                          (default: $RUNTIMED_ALLOW_ORIGIN)
+        [--gateway-url URL] [--gateway-token T]
+                         Start kernels on a Jupyter Server / Enterprise Gateway
+                         (default: $JUPYTER_GATEWAY_URL, $JUPYTER_GATEWAY_AUTH_TOKEN).
   stop                   Ask the daemon to shut down (kernels stopped, rooms saved).
-  status [--json]        Version, pid, uptime, socket, cache dir, url, token, rooms, pool.
+  status [--json]        Version, pid, uptime, socket, cache dir, url, token, rooms, pool, gateway.
                          Exits 1 when no daemon is running.
   logs [-f] [-n N]       Print the last N lines (default 50) of the daemon log;
                          -f keeps printing new lines until Ctrl-C (across rotations).
@@ -62,11 +66,24 @@ export async function daemonCommand(argv: string[], context: CliContext): Promis
     case "start": {
       const { values } = parseCommandArgs(
         rest,
-        { foreground: { type: "boolean" }, host: { type: "string" }, port: { type: "string" }, "allow-origin": { type: "string", multiple: true } },
+        {
+          foreground: { type: "boolean" },
+          host: { type: "string" },
+          port: { type: "string" },
+          "allow-origin": { type: "string", multiple: true },
+          "gateway-url": { type: "string" },
+          "gateway-token": { type: "string" },
+        },
         HELP_COMMAND,
       );
       const face = faceOptions(values.host, values.port, values["allow-origin"]);
-      return values.foreground ? startForeground(context, face) : startDetached(context, face);
+      const flags = { url: values["gateway-url"], token: values["gateway-token"] };
+      if (flags.token !== undefined && flags.url === undefined && !process.env[GATEWAY_ENV.url]) {
+        throw new UsageError("--gateway-token needs --gateway-url (or JUPYTER_GATEWAY_URL)", HELP_COMMAND);
+      }
+      // Checked here, so that a malformed URL or header is reported before a daemon is spawned.
+      const gateway = gatewayConfigFromEnv(process.env, { url: flags.url, authToken: flags.token });
+      return values.foreground ? startForeground(context, face, gateway) : startDetached(context, face, flags, gateway);
     }
     case "stop":
       parseCommandArgs(rest, {}, HELP_COMMAND);
@@ -122,7 +139,7 @@ function warnIfExposed(context: CliContext, host: string): void {
   );
 }
 
-async function startDetached(context: CliContext, face: FaceConfigOptions): Promise<number> {
+async function startDetached(context: CliContext, face: FaceConfigOptions, flags: { url?: string; token?: string }, gateway: GatewayConfig | undefined): Promise<number> {
   const client = new DaemonClient({ socketPath: context.socketPath });
   const running = await statusIfRunning(client);
   if (running) {
@@ -130,9 +147,19 @@ async function startDetached(context: CliContext, face: FaceConfigOptions): Prom
     if (faceArgs(face).length > 0) {
       context.stderr.write(`note: --host, --port and --allow-origin apply when a daemon starts; this one serves ${running.url} (stop it first to change that)\n`);
     }
+    if (gateway && running.gateway?.url !== gateway.url) {
+      context.stderr.write(
+        `  it ${running.gateway ? `uses the gateway ${running.gateway.url}` : "has no gateway"}, not ${gateway.url}; ` +
+          "stop it first (`runtimed daemon stop`) to change that\n",
+      );
+    }
     return 0;
   }
-  const started = spawnDaemon(context.socketPath, context.cacheDir, faceArgs(face));
+  // The token travels in the environment, not on the command line, where `ps` would show it.
+  const started = spawnDaemon(context.socketPath, context.cacheDir, {
+    args: [...faceArgs(face), ...(flags.url ? ["--gateway-url", flags.url] : [])],
+    env: flags.token ? { [GATEWAY_ENV.authToken]: flags.token } : {},
+  });
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     await sleep(POLL_MS);
@@ -144,7 +171,8 @@ async function startDetached(context: CliContext, face: FaceConfigOptions): Prom
         `runtimed daemon ${raced ? "already running" : "started"} (pid ${report.pid})\n` +
           `  socket  ${report.socketPath}\n` +
           `  log     ${daemonFiles(report.cacheDir).log}\n` +
-          `  url     ${report.url}\n`,
+          `  url     ${report.url}\n` +
+          (report.gateway ? `  gateway ${describeGateway(report.gateway)}\n` : ""),
       );
       warnIfExposed(context, report.host);
       return 0;
@@ -158,7 +186,7 @@ async function startDetached(context: CliContext, face: FaceConfigOptions): Prom
   throw startFailed(context.socketPath, `no answer within ${START_TIMEOUT_MS / 1000} s (pid ${started.pid})`);
 }
 
-async function startForeground(context: CliContext, face: FaceConfigOptions): Promise<number> {
+async function startForeground(context: CliContext, face: FaceConfigOptions, gateway: GatewayConfig | undefined): Promise<number> {
   const log = daemonFiles(context.cacheDir).log;
   const logOffset = fileSize(log);
   const signal = waitForSignal();
@@ -166,13 +194,14 @@ async function startForeground(context: CliContext, face: FaceConfigOptions): Pr
   try {
     // Only this command needs the daemon's code (kernels, ZeroMQ); load it here.
     const { Daemon: DaemonClass } = await import("../daemon/daemon");
-    daemon = await DaemonClass.start({ socketPath: context.socketPath, cacheDir: context.cacheDir, ...face, allowOrigins: face.allowOrigins && [...face.allowOrigins] });
+    daemon = await DaemonClass.start({ socketPath: context.socketPath, cacheDir: context.cacheDir, ...face, allowOrigins: face.allowOrigins && [...face.allowOrigins], gateway: gateway ?? false });
   } catch (error) {
     signal.dispose();
     throw error;
   }
   const { url, host } = daemon.status();
-  context.stderr.write(`runtimed daemon ${PACKAGE_VERSION} (pid ${process.pid}) serving ${daemon.socketPath}\n  url ${url}\n  log ${log}\nPress Ctrl-C to stop.\n`);
+  const gatewayLine = gateway ? `  kernels on the gateway ${gateway.url}\n` : "";
+  context.stderr.write(`runtimed daemon ${PACKAGE_VERSION} (pid ${process.pid}) serving ${daemon.socketPath}\n  url ${url}\n  log ${log}\n${gatewayLine}Press Ctrl-C to stop.\n`);
   warnIfExposed(context, host);
   // The daemon logs to its file only; in the foreground a person wants to watch it too.
   const follower = followFile(log, logOffset, (text) => context.stderr.write(text));
@@ -236,6 +265,7 @@ async function status(context: CliContext, json: boolean): Promise<number> {
     ["page", pageUrl(report.url, report.token)],
     ["rooms", `${report.rooms.length} (${withKernel} with a kernel)`],
     ["pool", pool],
+    ["gateway", report.gateway ? describeGateway(report.gateway) : "none (kernels run on this machine)"],
   ];
   context.stdout.write(`runtimed daemon ${report.version} (protocol ${report.protocol}) is running\n`);
   for (const [label, value] of rows) context.stdout.write(`  ${label.padEnd(10)}${value}\n`);
@@ -291,6 +321,13 @@ function nonNegativeNumber(value: string | undefined, flag: string): number | un
   const number = Number(value);
   if (value.trim() === "" || !Number.isFinite(number) || number < 0) throw new UsageError(`${flag} takes a number of seconds (0 or more), not '${value}'`, HELP_COMMAND);
   return number;
+}
+
+/** A gateway in one line: its URL and whether it answers (never the token). */
+function describeGateway(gateway: GatewayReport): string {
+  if (!gateway.reachable) return `${gateway.url} (not answering: ${gateway.error ?? "no answer"})`;
+  const specs = gateway.kernelspecs.length ? `kernelspecs ${gateway.kernelspecs.join(", ")}` : "no kernelspecs";
+  return `${gateway.url} (answers; ${specs}${gateway.defaultKernelspec ? `, default ${gateway.defaultKernelspec}` : ""})`;
 }
 
 /** The daemon's status, or undefined when none answers at the socket. */

@@ -19,6 +19,7 @@ import {
 } from "../protocol/messages";
 import { daemonFiles, defaultCacheDir, defaultSocketPath } from "../transport/paths";
 import { PACKAGE_VERSION } from "../protocol/version";
+import { gatewayConfigFromEnv, resolveGatewayConfig, type GatewayOptions } from "../gateway/gateway-config";
 import { BlobStore } from "./blob-store";
 import { ClientConnection } from "./client-connection";
 import { PEER_BACKLOG_BYTES } from "./peer-outbox";
@@ -62,6 +63,11 @@ export interface DaemonOptions {
   allowOrigins?: string[];
   /** The built web page's directory (default `dist/page/`). */
   pageDir?: string;
+  /**
+   * A Jupyter Server / Enterprise Gateway to start kernels on; default from `JUPYTER_GATEWAY_URL`
+   * (and the other `JUPYTER_GATEWAY_*` variables); false for none.
+   */
+  gateway?: GatewayOptions | false;
 }
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -143,7 +149,8 @@ export class Daemon {
       for (const dir of [files.notebookDocs, files.kernels, files.envs, files.blobs]) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
       logger = new Logger(files.log, options.logLevel);
       const store = new RoomStore(files.notebookDocs, logger);
-      const provider = new KernelProvider({ kernelsDir: files.kernels, envsCacheDir: cacheDir, logger });
+      const gateway = options.gateway === undefined ? gatewayConfigFromEnv(process.env) : options.gateway ? resolveGatewayConfig(options.gateway) : undefined;
+      const provider = new KernelProvider({ kernelsDir: files.kernels, envsCacheDir: cacheDir, logger, gateway });
       const blobs = new BlobStore(files.blobs);
       let daemon: Daemon | undefined;
       face = await HttpFace.start({
@@ -188,7 +195,7 @@ export class Daemon {
       });
       provider.start();
       daemon.collector.start();
-      logger.info("daemon started", { socket: socketPath, pid: process.pid, version: PACKAGE_VERSION });
+      logger.info("daemon started", { socket: socketPath, pid: process.pid, version: PACKAGE_VERSION, gateway: gateway?.url ?? null });
       return daemon;
     } catch (error) {
       await face?.close();
@@ -355,7 +362,7 @@ export class Daemon {
       case "ping":
         return { pong: true };
       case "status":
-        return this.status();
+        return { ...this.status(), gateway: await this.provider.gatewayStatus() };
       case "list_rooms":
         return { rooms: [...this.rooms.values()].map((room) => room.summary()) };
       case "flush_pool":

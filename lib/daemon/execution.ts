@@ -1,5 +1,5 @@
 import type * as nbformat from "@jupyterlab/nbformat";
-import type { Kernel } from "../kernel/kernel";
+import type { KernelHandle } from "../kernel/kernel-handle";
 import type { JupyterMessage } from "../kernel/wire";
 import { findCellIndex, setCellOutputs, setExecutionCount } from "../notebook/cells";
 import { CellOutputs, type OutputChange, type OutputEntry } from "../outputs/cell-outputs";
@@ -129,7 +129,7 @@ export class Execution {
   }
 
   /** Sends the cell's source to the kernel; the cell's old outputs go with the first write. */
-  start(kernel: Kernel, source: string): void {
+  start(kernel: KernelHandle, source: string): void {
     if (this.finished) return;
     this.host.forgetDisplays(this.cellId);
     const { msgId, reply } = kernel.executeRequest(source, { allowStdin: this.options.allowStdin ?? true, storeHistory: true, stopOnError: false });
@@ -143,7 +143,9 @@ export class Execution {
         this.reply = message;
         const count = message.content.execution_count;
         if (typeof count === "number") this.executionCount = count;
-        this.guarded("finishing", () => this.maybeFinish());
+        // After the outputs already handed over: a reply may come after the idle status (over
+        // a gateway WebSocket shell and iopub are forwarded independently).
+        this.chain = this.chain.then(() => this.guarded("finishing", () => this.maybeFinish()));
       },
       (error: unknown) => {
         const failure = error instanceof RuntimedError ? error : new RuntimedError("KERNEL_DIED", String(error));

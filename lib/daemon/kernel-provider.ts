@@ -7,10 +7,15 @@ import type { BackendName, EnvRequest } from "../env/request";
 import { resolveEnvironment } from "../env/resolve";
 import { UvBackend } from "../env/uv-backend";
 import { VenvBackend } from "../env/venv-backend";
+import type { PythonEnv } from "../env/backend";
+import type { GatewayConfig } from "../gateway/gateway-config";
 import { Kernel } from "../kernel/kernel";
+import type { KernelHandle } from "../kernel/kernel-handle";
 import { findKernelSpec, findKernelSpecs, pythonKernelSpec } from "../kernel/kernelspec";
 import { noIpykernelMessage, searchPython } from "../kernel/python-search";
 import { RuntimedError, toRuntimedError } from "../protocol/errors";
+import type { GatewayStatus } from "../protocol/messages";
+import { GatewayKernelProvider } from "./gateway-kernel-provider";
 import { launchDenoKernel } from "./kernel-deno";
 import { KernelPool, type WarmKernel } from "./kernel-pool";
 import type { Logger } from "./logger";
@@ -22,14 +27,22 @@ export interface KernelLaunchRequest {
   notebookPath?: string;
   /** The notebook's metadata (inline dependencies live there). */
   metadata: Record<string, string>;
+  /** `"local"`, `"gateway"`, or undefined: the gateway when one is configured, else local. */
+  location?: string;
   onProgress?(progress: { phase: string; package?: string; fraction?: number; message?: string }): void;
 }
 
-/** A started kernel and the truthful label of what it runs in. */
+/** A started kernel, the truthful label of what it runs in, and how to restart it there. */
 export interface LaunchedKernel {
-  kernel: Kernel;
+  kernel: KernelHandle;
   kernelType: string;
   envSource: string;
+  /**
+   * Replaces the kernel with a fresh one in the same place — a local kernel's interpreter,
+   * environment and working directory; a gateway kernel's id — and resolves with it. The old
+   * kernel is shut down; its environment is kept for the new one.
+   */
+  restart(): Promise<LaunchedKernel>;
 }
 
 /** How a `KernelProvider` is set up. */
@@ -45,6 +58,8 @@ export interface KernelProviderOptions {
   prewarmKernel?: boolean;
   /** Environment backends in preference order; default uv, conda, venv. */
   backends?: EnvBackend[];
+  /** A Jupyter Server / Enterprise Gateway to start kernels on (local ones are still had with `location: "local"`). */
+  gateway?: GatewayConfig;
 }
 
 /** Pool sizes: a non-negative integer, else the default. */
@@ -57,6 +72,8 @@ function poolSizeFrom(value: number | string | undefined): number {
  * Turns a room's request into a running kernel: `"python"` in the environment detection (or
  * an explicit `envSource`) asks for, `"deno"` with the npm deno binary, or any installed
  * kernelspec by name. Owns the prewarmed environment pool and the prewarmed running kernel.
+ * With a gateway configured, kernels start there instead unless the request says
+ * `location: "local"` (and nothing is prewarmed locally until a local kernel is asked for).
  *
  * ```ts
  * const provider = new KernelProvider({ kernelsDir, envsCacheDir: cacheDir, logger });
@@ -70,6 +87,7 @@ export class KernelProvider {
   private readonly backends: EnvBackend[];
   private readonly envPool: EnvPool;
   private readonly kernelPool: KernelPool | undefined;
+  private readonly gateway: GatewayKernelProvider | undefined;
   private defaultBackendPromise: Promise<BackendName | undefined> | undefined;
   private started = false;
   private closed = false;
@@ -87,10 +105,23 @@ export class KernelProvider {
         logger: options.logger,
       });
     }
+    this.gateway = options.gateway ? new GatewayKernelProvider(options.gateway, options.logger) : undefined;
   }
 
-  /** Starts prewarming environments and a kernel in the background; never waits. Idempotent. */
+  /**
+   * Starts prewarming environments and a kernel in the background; never waits. Idempotent.
+   * With a gateway, prewarming waits for the first local kernel.
+   */
   start(): void {
+    if (!this.gateway) this.startLocal();
+  }
+
+  /** The daemon's gateway and whether it answers; null without one. */
+  async gatewayStatus(): Promise<GatewayStatus | null> {
+    return this.gateway ? this.gateway.status() : null;
+  }
+
+  private startLocal(): void {
     if (this.started || this.closed) return;
     this.started = true;
     this.envPool.start().catch((error: unknown) => {
@@ -106,19 +137,32 @@ export class KernelProvider {
     });
   }
 
+  /** Starts the kernel a room asks for, on the gateway or on this machine (see `location`). */
   async launch(request: KernelLaunchRequest): Promise<LaunchedKernel> {
     if (this.closed) throw new RuntimedError("CLOSED", "The daemon is shutting down; no new kernels");
-    this.start();
+    const location = request.location ?? "auto";
+    if (location !== "auto" && location !== "local" && location !== "gateway") {
+      throw new RuntimedError("BAD_REQUEST", `Unknown kernel location ${JSON.stringify(location)}; use "local" or "gateway"`);
+    }
+    if (location === "gateway" && !this.gateway) {
+      throw new RuntimedError(
+        "BAD_REQUEST",
+        "This daemon has no gateway: start it with JUPYTER_GATEWAY_URL set, or `runtimed daemon start --gateway-url URL`",
+      );
+    }
+    if (this.gateway && location !== "local") return this.gateway.launch(request);
+    this.startLocal();
     const cwd = request.notebookPath ? path.dirname(path.resolve(request.notebookPath)) : undefined;
     if (request.kernelType === "python") return this.launchPython(request, cwd);
+    const connectionDir = this.options.kernelsDir;
     if (request.kernelType === "deno") {
-      const kernel = await launchDenoKernel({ connectionDir: this.options.kernelsDir, cacheDir: this.cacheDir, cwd });
-      return this.announce(kernel, "deno", "deno");
+      const relaunch = () => launchDenoKernel({ connectionDir, cacheDir: this.cacheDir, cwd });
+      return this.announce(this.owning(await relaunch(), "deno", "deno", relaunch));
     }
     const spec = await findKernelSpec(request.kernelType);
     if (!spec) throw await this.unknownKernel(request.kernelType);
-    const kernel = await Kernel.launch({ spec, connectionDir: this.options.kernelsDir, cwd });
-    return this.announce(kernel, request.kernelType, `kernelspec:${spec.name}`);
+    const relaunch = () => Kernel.launch({ spec, connectionDir, cwd });
+    return this.announce(this.owning(await relaunch(), request.kernelType, `kernelspec:${spec.name}`, relaunch));
   }
 
   /** What the pools hold: prewarmed environments per backend, and a `"kernel"` row for the running kernel. */
@@ -129,7 +173,7 @@ export class KernelProvider {
 
   /** Replaces every prewarmed environment and the prewarmed kernel with fresh ones. */
   async flushPool(): Promise<void> {
-    this.start();
+    this.startLocal();
     // The kernel goes first and comes back last, so that it starts in a fresh environment.
     if (this.kernelPool) await this.kernelPool.flush(() => this.envPool.flush());
     else await this.envPool.flush();
@@ -140,6 +184,7 @@ export class KernelProvider {
     this.closed = true;
     await this.kernelPool?.close();
     await this.envPool.close();
+    await this.gateway?.close();
   }
 
   private async launchPython(request: KernelLaunchRequest, cwd: string | undefined): Promise<LaunchedKernel> {
@@ -154,8 +199,9 @@ export class KernelProvider {
       const warm = await this.kernelPool.take();
       if (warm) {
         request.onProgress?.({ phase: "ready", fraction: 1, message: "Using a prewarmed kernel" });
-        this.releaseWhenGone(warm);
-        return this.announce(warm.kernel, "python", warm.envSource, "prewarmed kernel handed out");
+        const spec = pythonKernelSpec(warm.env.python);
+        const relaunch = () => Kernel.launch({ spec, connectionDir: this.options.kernelsDir });
+        return this.announce(this.owning(warm.kernel, "python", warm.envSource, relaunch, warm.env), "prewarmed kernel handed out");
       }
     }
     const resolved = await resolveEnvironment({
@@ -166,15 +212,16 @@ export class KernelProvider {
       onProgress: request.onProgress,
     });
     const owned = envRequest.kind === "prewarmed";
+    const spec = pythonKernelSpec(resolved.env.python);
+    const relaunch = () => Kernel.launch({ spec, connectionDir: this.options.kernelsDir, cwd });
     let kernel: Kernel;
     try {
-      kernel = await Kernel.launch({ spec: pythonKernelSpec(resolved.env.python), connectionDir: this.options.kernelsDir, cwd });
+      kernel = await relaunch();
     } catch (error) {
       if (owned) await this.envPool.discard(resolved.env).catch(() => undefined);
       throw error;
     }
-    if (owned) this.releaseWhenGone({ kernel, env: resolved.env, envSource: resolved.label });
-    return this.announce(kernel, "python", resolved.label);
+    return this.announce(this.owning(kernel, "python", resolved.label, relaunch, owned ? resolved.env : undefined));
   }
 
   /** Starts a kernel for the kernel pool: the default backend's prewarmed env, the daemon's cwd. */
@@ -213,18 +260,48 @@ export class KernelProvider {
     return defaultBackend !== undefined && (backend === undefined || backend === defaultBackend);
   }
 
-  /** A taken prewarmed env belongs to its one kernel: delete it once that kernel is gone. */
-  private releaseWhenGone(warm: WarmKernel): void {
-    warm.kernel.exit$.subscribe(() => {
-      this.envPool.discard(warm.env).catch((error: unknown) => {
-        this.options.logger.warn("could not remove a used environment", { dir: warm.env.dir, error: String(error) });
+  /**
+   * A local kernel with what restarts it in the same place: `relaunch` starts the same spec in
+   * the same cwd. A taken prewarmed `env` belongs to the room: it is deleted once its kernel is
+   * gone for good (died or shut down), and handed to the new kernel on a restart.
+   */
+  private owning(kernel: Kernel, kernelType: string, envSource: string, relaunch: () => Promise<Kernel>, env?: PythonEnv): LaunchedKernel {
+    let handedOver = false;
+    if (env) {
+      kernel.exit$.subscribe(() => {
+        if (!handedOver) this.discardEnv(env);
       });
+    }
+    return {
+      kernel,
+      kernelType,
+      envSource,
+      restart: async () => {
+        handedOver = true;
+        await kernel.shutdown();
+        let next: Kernel;
+        try {
+          next = await relaunch();
+        } catch (error) {
+          if (env) this.discardEnv(env);
+          throw error;
+        }
+        this.options.logger.info("kernel restarted in the same environment", { kernel: next.spec.name, pid: next.pid, env_source: envSource });
+        return this.owning(next, kernelType, envSource, relaunch, env);
+      },
+    };
+  }
+
+  private discardEnv(env: PythonEnv): void {
+    this.envPool.discard(env).catch((error: unknown) => {
+      this.options.logger.warn("could not remove a used environment", { dir: env.dir, error: String(error) });
     });
   }
 
-  private announce(kernel: Kernel, kernelType: string, envSource: string, message = "kernel started"): LaunchedKernel {
+  private announce(launched: LaunchedKernel, message = "kernel started"): LaunchedKernel {
+    const { kernel, envSource } = launched;
     this.options.logger.info(message, { kernel: kernel.spec.name, pid: kernel.pid, env_source: envSource });
-    return { kernel, kernelType, envSource };
+    return launched;
   }
 
   private async unknownKernel(name: string): Promise<RuntimedError> {

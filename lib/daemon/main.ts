@@ -1,11 +1,15 @@
 /**
  * Entry point of a detached daemon:
- * `node dist/daemon/main.js [--socket PATH] [--cache-dir DIR] [--host H] [--port P] [--allow-origin O]...`.
+ * `node dist/daemon/main.js [--socket PATH] [--cache-dir DIR] [--host H] [--port P] [--allow-origin O]...
+ *   [--gateway-url URL] [--gateway-token T]`.
+ * The gateway flags override `JUPYTER_GATEWAY_URL` / `JUPYTER_GATEWAY_AUTH_TOKEN` (the CLI passes
+ * the token in that variable instead, so that it does not show in `ps`).
  * Exits 0 after a clean stop, 1 (with a message on stderr) when it cannot serve, and 1 after an
  * error nothing caught, which it first writes with its stack to `daemon.log`.
  */
 import * as fs from "node:fs";
 import { inspect, parseArgs } from "node:util";
+import { gatewayConfigFromEnv } from "../gateway/gateway-config";
 import { RuntimedError } from "../protocol/errors";
 import { daemonFiles, defaultCacheDir } from "../transport/paths";
 import { Daemon } from "./daemon";
@@ -26,6 +30,8 @@ function options() {
       host: { type: "string" },
       port: { type: "string" },
       "allow-origin": { type: "string", multiple: true },
+      "gateway-url": { type: "string" },
+      "gateway-token": { type: "string" },
     },
     strict: true,
   });
@@ -36,6 +42,7 @@ function options() {
     host: values.host,
     port: values.port === undefined ? undefined : parsePort(values.port, "--port"),
     allowOrigins: origins,
+    gateway: gatewayConfigFromEnv(process.env, { url: values["gateway-url"], authToken: values["gateway-token"] }) ?? (false as const),
   };
 }
 

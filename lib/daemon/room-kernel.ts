@@ -1,9 +1,9 @@
 import type { Subscription } from "rxjs";
-import type { Kernel } from "../kernel/kernel";
+import type { KernelHandle } from "../kernel/kernel-handle";
 import type { JupyterMessage } from "../kernel/wire";
 import { RuntimedError } from "../protocol/errors";
 import type { KernelStatus } from "../protocol/messages";
-import type { KernelLaunchRequest, KernelProvider } from "./kernel-provider";
+import type { KernelLaunchRequest, KernelProvider, LaunchedKernel } from "./kernel-provider";
 import type { Logger } from "./logger";
 
 /** What a room's kernel reports back to its room. */
@@ -15,10 +15,13 @@ export interface RoomKernelHost {
   died(message: string): void;
 }
 
-/** At most one kernel per room: start (idempotent), interrupt, restart, shutdown, death. */
+/**
+ * At most one kernel per room: start (idempotent), interrupt, restart (in the same environment,
+ * or the same gateway kernel), shutdown, death. Where the kernel runs is the provider's business.
+ */
 export class RoomKernel {
-  private current: Kernel | undefined;
-  private starting: Promise<Kernel> | undefined;
+  private launched: LaunchedKernel | undefined;
+  private starting: Promise<KernelHandle> | undefined;
   private subscriptions: Subscription[] = [];
   private status: KernelStatus = "not_started";
   kernelType: string | null = null;
@@ -31,8 +34,8 @@ export class RoomKernel {
     private readonly logger: Logger,
   ) {}
 
-  get kernel(): Kernel | undefined {
-    return this.current;
+  get kernel(): KernelHandle | undefined {
+    return this.launched?.kernel;
   }
 
   get kernelStatus(): KernelStatus {
@@ -40,17 +43,52 @@ export class RoomKernel {
   }
 
   /** The running kernel, starting one when there is none. */
-  async ensure(request: KernelLaunchRequest): Promise<{ kernel: Kernel; alreadyRunning: boolean }> {
-    if (this.current) return { kernel: this.current, alreadyRunning: true };
+  async ensure(request: KernelLaunchRequest): Promise<{ kernel: KernelHandle; alreadyRunning: boolean }> {
+    if (this.launched) return { kernel: this.launched.kernel, alreadyRunning: true };
     if (this.starting) return { kernel: await this.starting, alreadyRunning: true };
     this.lastRequest = request;
     this.setStatus("starting");
-    this.starting = this.provider.launch(request).then(
+    const kernel = this.begin(this.provider.launch(request));
+    return { kernel: await kernel, alreadyRunning: false };
+  }
+
+  async interrupt(): Promise<void> {
+    if (!this.launched) throw new RuntimedError("KERNEL_NOT_RUNNING", "No kernel is running in this notebook");
+    await this.launched.kernel.interrupt();
+  }
+
+  /**
+   * A fresh kernel where the last one ran: the same interpreter and environment (a local
+   * kernel), the same kernel id (a gateway kernel). Without a live kernel, starts one as
+   * the last start asked (else `fallback`).
+   */
+  async restart(fallback: KernelLaunchRequest): Promise<KernelHandle> {
+    if (this.starting) await this.starting.catch(() => undefined);
+    const launched = this.launched;
+    if (!launched?.kernel.alive) {
+      await this.stop("restarting");
+      return (await this.ensure(this.lastRequest ?? fallback)).kernel;
+    }
+    this.setStatus("restarting");
+    this.detach();
+    return this.begin(launched.restart());
+  }
+
+  /** Shuts the kernel down; resolves once its process is gone. */
+  async shutdown(): Promise<boolean> {
+    if (this.starting) await this.starting.catch(() => undefined);
+    const wasRunning = this.launched !== undefined;
+    await this.stop("shutting_down");
+    this.setStatus("not_started");
+    return wasRunning;
+  }
+
+  /** Attaches the kernel `launching` resolves with; `ensure` and `restart` wait on it meanwhile. */
+  private begin(launching: Promise<LaunchedKernel>): Promise<KernelHandle> {
+    this.starting = launching.then(
       (launched) => {
         this.starting = undefined;
-        this.attach(launched.kernel);
-        this.kernelType = launched.kernelType;
-        this.envSource = launched.envSource;
+        this.attach(launched);
         this.setStatus("idle");
         return launched.kernel;
       },
@@ -60,43 +98,26 @@ export class RoomKernel {
         throw error instanceof RuntimedError ? error : new RuntimedError("KERNEL_FAILED", String(error));
       },
     );
-    return { kernel: await this.starting, alreadyRunning: false };
-  }
-
-  async interrupt(): Promise<void> {
-    if (!this.current) throw new RuntimedError("KERNEL_NOT_RUNNING", "No kernel is running in this notebook");
-    await this.current.interrupt();
-  }
-
-  async restart(fallback: KernelLaunchRequest): Promise<Kernel> {
-    const request = this.lastRequest ?? fallback;
-    await this.stop("restarting");
-    return (await this.ensure(request)).kernel;
-  }
-
-  /** Shuts the kernel down; resolves once its process is gone. */
-  async shutdown(): Promise<boolean> {
-    if (this.starting) await this.starting.catch(() => undefined);
-    const wasRunning = this.current !== undefined;
-    await this.stop("shutting_down");
-    this.setStatus("not_started");
-    return wasRunning;
+    return this.starting;
   }
 
   private async stop(status: KernelStatus): Promise<void> {
-    const kernel = this.current;
+    const kernel = this.launched?.kernel;
     if (!kernel) return;
     this.setStatus(status);
     this.detach();
     await kernel.shutdown();
-    this.logger.info("kernel stopped", { pid: kernel.pid });
+    this.logger.info("kernel stopped", { kernel: kernel.spec.name, pid: kernel.pid });
   }
 
-  private attach(kernel: Kernel): void {
-    this.current = kernel;
+  private attach(launched: LaunchedKernel): void {
+    const kernel = launched.kernel;
+    this.launched = launched;
+    this.kernelType = launched.kernelType;
+    this.envSource = launched.envSource;
     this.subscriptions = [
       kernel.iopub$.subscribe((message) => {
-        if (message.header.msg_type === "status" && this.current === kernel) {
+        if (message.header.msg_type === "status" && this.launched === launched) {
           const state = message.content.execution_state;
           if (state === "busy" || state === "idle") this.setStatus(state);
         }
@@ -104,16 +125,19 @@ export class RoomKernel {
       }),
       kernel.stdin$.subscribe((message) => this.host.stdin(message)),
       kernel.exit$.subscribe((exit) => {
-        if (this.current !== kernel) return;
+        if (this.launched !== launched) return;
         this.detach();
         const why =
-          exit.reason === "heartbeat"
-            ? "stopped answering its heartbeat"
-            : `exited (code ${exit.code ?? "none"}${exit.signal ? `, signal ${exit.signal}` : ""})`;
-        this.logger.warn("kernel died", { pid: kernel.pid, reason: why });
+          exit.message ??
+          `The kernel ${
+            exit.reason === "heartbeat"
+              ? "stopped answering its heartbeat"
+              : `exited (code ${exit.code ?? "none"}${exit.signal ? `, signal ${exit.signal}` : ""})`
+          }`;
+        this.logger.warn("kernel died", { kernel: kernel.spec.name, pid: kernel.pid, reason: why });
         kernel.kill();
         this.setStatus("dead");
-        this.host.died(`The kernel ${why}`);
+        this.host.died(why);
       }),
     ];
   }
@@ -121,7 +145,7 @@ export class RoomKernel {
   private detach(): void {
     for (const subscription of this.subscriptions) subscription.unsubscribe();
     this.subscriptions = [];
-    this.current = undefined;
+    this.launched = undefined;
   }
 
   private setStatus(status: KernelStatus): void {

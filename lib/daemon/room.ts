@@ -166,7 +166,8 @@ export class Room implements ExecutionHost {
   private readonly handlers: Handlers = {
     launch_kernel: async (request) => {
       if (request.notebook_path) this.notebookPath = request.notebook_path;
-      const { alreadyRunning } = await this.kernel.ensure(this.launchRequest(request.kernel_type, request.env_source));
+      const launch = { ...this.launchRequest(request.kernel_type, request.env_source), location: request.location ?? undefined };
+      const { alreadyRunning } = await this.kernel.ensure(launch);
       return { kernel_type: this.kernel.kernelType ?? request.kernel_type, env_source: this.kernel.envSource ?? "", already_running: alreadyRunning };
     },
     execute_cell: (request) => this.enqueue(request.cell_id, request.execution_id, request.heads, request.allow_stdin ?? true),

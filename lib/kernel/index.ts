@@ -1,5 +1,6 @@
 /** Jupyter kernels: wire protocol over ZeroMQ, kernelspecs, launch and lifecycle. */
 export { Kernel, type ExecuteOptions, type KernelExit, type KernelLaunchOptions, type RequestChannel } from "./kernel";
+export type { KernelHandle } from "./kernel-handle";
 export { DEFAULT_HEARTBEAT, type HeartbeatOptions } from "./heartbeat";
 export {
   findKernelSpec,

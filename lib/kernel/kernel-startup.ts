@@ -26,6 +26,11 @@ export class KernelStartup {
   constructor(
     private readonly sendRequest: (message: JupyterMessage) => void,
     private readonly session: string,
+    /**
+     * Count only iopub messages caused by the startup's own requests: after a restart, late
+     * messages of the old process must not pass for the new one's stream being connected.
+     */
+    private readonly ownIopubOnly = false,
   ) {}
 
   /** Resolves when the kernel is ready; rejects `TIMEOUT` after `timeoutMs`, or as `fail` says. */
@@ -59,12 +64,13 @@ export class KernelStartup {
 
   /** Notes an iopub message; true when it was caused by a startup request (hide it). */
   isOwnIopub(message: JupyterMessage): boolean {
-    if (!this.iopubSeen) {
+    const parentId = message.parent_header.msg_id;
+    const own = parentId !== undefined && this.requestIds.has(parentId);
+    if (!this.iopubSeen && (own || !this.ownIopubOnly)) {
       this.iopubSeen = true;
       this.check();
     }
-    const parentId = message.parent_header.msg_id;
-    return parentId !== undefined && this.requestIds.has(parentId);
+    return own;
   }
 
   /** Ends startup with `error` if it is still running. */

@@ -2,7 +2,9 @@ import { Observable, ReplaySubject, Subject } from "rxjs";
 import { RuntimedError } from "../protocol/errors";
 import { endpoint, writeConnectionFile, type ConnectionFile } from "./connection-file";
 import { DEFAULT_HEARTBEAT, HeartbeatMonitor, type HeartbeatOptions } from "./heartbeat";
+import { IdleWithoutReply } from "./idle-without-reply";
 import { KernelChannels } from "./kernel-channels";
+import type { ExecuteOptions, KernelExit, KernelHandle, RequestChannel } from "./kernel-handle";
 import { KernelProcess } from "./kernel-process";
 import { reapOnExit } from "./kernel-reaper";
 import type { KernelSpec } from "./kernelspec";
@@ -10,12 +12,7 @@ import { KernelStartup } from "./kernel-startup";
 import { PendingReplies } from "./pending-replies";
 import { createMessage, type JupyterMessage } from "./wire";
 
-/** How a kernel ended: the process exited, or it stopped answering heartbeats (then killed). */
-export interface KernelExit {
-  code: number | null;
-  signal: string | null;
-  reason: "exit" | "heartbeat";
-}
+export type { ExecuteOptions, KernelExit, RequestChannel } from "./kernel-handle";
 
 /** Where and how to start a kernel. */
 export interface KernelLaunchOptions {
@@ -31,28 +28,8 @@ export interface KernelLaunchOptions {
   heartbeat?: HeartbeatOptions | false;
 }
 
-/** Options of an execute_request, camelCased. */
-export interface ExecuteOptions {
-  silent?: boolean;
-  storeHistory?: boolean;
-  allowStdin?: boolean;
-  userExpressions?: object;
-  stopOnError?: boolean;
-}
-
-/** The channels that carry requests with replies. */
-export type RequestChannel = "shell" | "control";
-
 /** Time given to read loops to deliver what a kernel sent just before it exited. */
 const EXIT_DRAIN_MS = 50;
-
-/**
- * How long an execute_request may stay unanswered once the kernel said it is idle again.
- * ipykernel replies before it publishes that idle status, but a SIGINT landing between
- * `execute_input` and the start of the user's code escapes the request handler: ipykernel's
- * dispatcher logs "KeyboardInterrupt caught in kernel", goes idle and never replies.
- */
-const UNANSWERED_AFTER_IDLE_MS = 2000;
 
 /** Starts of a kernel that lost one of its ports to another process, before giving up. */
 const PORT_RETRIES = 3;
@@ -69,7 +46,7 @@ const PORT_RETRIES = 3;
  * await kernel.shutdown();
  * ```
  */
-export class Kernel {
+export class Kernel implements KernelHandle {
   /** Every iopub message, as it arrives (hot; completes when the kernel is gone). */
   readonly iopub$: Observable<JupyterMessage>;
   /** input_request messages from the stdin channel; answer them with `sendInputReply`. */
@@ -86,8 +63,7 @@ export class Kernel {
   private readonly startup: KernelStartup;
   private readonly unreap: () => void;
   private drainTimer: NodeJS.Timeout | undefined;
-  private readonly unansweredTimers = new Set<NodeJS.Timeout>();
-  private lastInterruptAt = -Infinity;
+  private readonly unanswered: IdleWithoutReply;
   private shuttingDown = false;
   private shutdownPromise: Promise<void> | undefined;
   private dead = false;
@@ -105,6 +81,7 @@ export class Kernel {
       iopub: (message) => this.onIopub(message),
     });
     this.startup = new KernelStartup((message) => this.channels.send("shell", message), this.channels.session);
+    this.unanswered = new IdleWithoutReply(this.pending, this.channels.session);
     this.iopub$ = this.iopubSubject.asObservable();
     this.stdin$ = this.stdinSubject.asObservable();
     this.exit$ = this.exitSubject.asObservable();
@@ -235,7 +212,7 @@ export class Kernel {
   /** Interrupts the running execution: SIGINT or interrupt_request, as the kernelspec says. */
   async interrupt(): Promise<void> {
     if (this.dead) throw this.diedError();
-    this.lastInterruptAt = Date.now();
+    this.unanswered.interrupted();
     if (this.spec.interruptMode === "message") {
       await this.request("control", "interrupt_request", {}, { timeoutMs: 10_000 });
     } else {
@@ -306,39 +283,9 @@ export class Kernel {
     // Startup's kernel_info requests cause busy/idle pairs nobody asked for: keep them out.
     if (this.startup.isOwnIopub(message)) return;
     if (message.header.msg_type === "status" && message.content.execution_state === "idle") {
-      this.expectReplyAfterIdle(message.parent_header.msg_id);
+      this.unanswered.idle(message.parent_header.msg_id);
     }
     this.iopubSubject.next(message);
-  }
-
-  /** Answers an execute_request the kernel went idle on without replying (see UNANSWERED_AFTER_IDLE_MS). */
-  private expectReplyAfterIdle(parentId: string | undefined): void {
-    if (parentId === undefined || this.pending.waiting(parentId)?.msgType !== "execute_request") return;
-    // After the timer, one more turn of the event loop: its poll phase reads a reply that
-    // arrived while the loop was blocked, before this check runs.
-    const timer = setTimeout(() => setImmediate(() => {
-      this.unansweredTimers.delete(timer);
-      const request = this.pending.waiting(parentId);
-      if (request === undefined || this.dead) return;
-      const interrupted = this.lastInterruptAt >= request.sentAt;
-      const reply = createMessage(
-        "execute_reply",
-        {
-          status: "error",
-          execution_count: null,
-          ename: interrupted ? "KeyboardInterrupt" : "NoReply",
-          evalue: interrupted
-            ? "Interrupted before the code started"
-            : "The kernel finished this request without replying to it",
-          traceback: [],
-        },
-        this.channels.session,
-      );
-      reply.parent_header = { msg_id: parentId, msg_type: "execute_request" };
-      reply.metadata = { runtimed_synthesized: true };
-      this.pending.settle(parentId, reply);
-    }), UNANSWERED_AFTER_IDLE_MS);
-    this.unansweredTimers.add(timer);
   }
 
   private onProcessExit(code: number | null, signal: string | null): void {
@@ -353,8 +300,7 @@ export class Kernel {
     if (this.dead) return;
     this.dead = true;
     if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
-    for (const timer of this.unansweredTimers) clearTimeout(timer);
-    this.unansweredTimers.clear();
+    this.unanswered.stop();
     if (exit.reason === "heartbeat") this.child.signal("SIGKILL");
     this.heartbeat?.stop();
     this.channels.close();

@@ -120,7 +120,8 @@ function parseObject(frame: Buffer, what: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function checkHeader(value: Record<string, unknown>): JupyterHeader {
+/** Checks a parsed header: msg_id and msg_type are required, the other fields default to "". */
+export function checkHeader(value: Record<string, unknown>): JupyterHeader {
   if (typeof value.msg_id !== "string" || typeof value.msg_type !== "string") {
     throw new WireError("Jupyter message header lacks msg_id or msg_type");
   }

@@ -48,6 +48,12 @@ export interface WireError {
 /** Kernel lifecycle as clients see it. */
 export type KernelStatus = "not_started" | "starting" | "idle" | "busy" | "restarting" | "shutting_down" | "dead";
 
+/**
+ * Where a kernel runs: `"gateway"` on the daemon's Jupyter gateway, `"local"` on the daemon's
+ * machine; omitted, on the gateway when the daemon has one, else locally.
+ */
+export type KernelLocation = "local" | "gateway";
+
 /** One execution in a room's queue. */
 export interface QueueEntry {
   execution_id: string;
@@ -71,7 +77,7 @@ export type EncodedManifest = string;
 // Requests (client -> daemon). `id` is chosen by the client and echoed in the response.
 
 export type RoomRequestBody =
-  | { action: "launch_kernel"; kernel_type: string; env_source: string; notebook_path?: string }
+  | { action: "launch_kernel"; kernel_type: string; env_source: string; notebook_path?: string; location?: KernelLocation }
   | { action: "execute_cell"; cell_id: string; execution_id: string; heads: string[]; allow_stdin?: boolean }
   | { action: "cancel_execution"; execution_id: string }
   | { action: "execution_status"; execution_id: string }
@@ -129,6 +135,16 @@ export interface RoomSummary {
   env_source: string | null;
 }
 
+/** The daemon's Jupyter gateway and whether it answered just now (never its token). */
+export interface GatewayStatus {
+  url: string;
+  reachable: boolean;
+  default_kernelspec: string | null;
+  kernelspecs: string[];
+  /** Why it did not answer. */
+  error: string | null;
+}
+
 export interface DaemonStatus {
   version: string;
   protocol: number;
@@ -144,6 +160,8 @@ export interface DaemonStatus {
   url: string;
   /** The network face's token (the pool channel is on the Unix socket, whose permissions guard it). */
   token: string;
+  /** The gateway kernels start on; null without one (absent from daemons before gateways). */
+  gateway?: GatewayStatus | null;
 }
 
 /** What each action answers with on success. */
@@ -217,7 +235,7 @@ export type BroadcastEvent = Broadcast["event"];
 type FieldKind = "string" | "number" | "boolean" | "string[]" | "object" | "string?" | "number?" | "boolean?";
 
 const requestFields: { [A in RequestBody["action"]]: Record<string, FieldKind> } = {
-  launch_kernel: { kernel_type: "string", env_source: "string", notebook_path: "string?" },
+  launch_kernel: { kernel_type: "string", env_source: "string", notebook_path: "string?", location: "string?" },
   execute_cell: { cell_id: "string", execution_id: "string", heads: "string[]", allow_stdin: "boolean?" },
   cancel_execution: { execution_id: "string" },
   execution_status: { execution_id: "string" },

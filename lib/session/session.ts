@@ -89,6 +89,11 @@ export interface StartKernelOptions {
   envSource?: string;
   /** The notebook's path on disk, for project-file detection. */
   notebookPath?: string;
+  /**
+   * Where the kernel runs when the daemon has a Jupyter gateway: `"gateway"` (the default
+   * there) or `"local"` for a kernel on the daemon's own machine. Without a gateway, local.
+   */
+  location?: "local" | "gateway";
 }
 
 export interface ExecuteOptions {
@@ -266,6 +271,7 @@ export class Session implements AsyncDisposable {
       kernel_type: options.kernelType ?? "python",
       env_source: options.envSource ?? "auto",
       notebook_path: options.notebookPath,
+      location: options.location,
     });
     this.currentKernelType = response.kernel_type;
     this.currentEnvSource = response.env_source;

@@ -15,19 +15,24 @@ function daemonCommand(): string[] {
 }
 
 /**
- * Starts a daemon detached from this process, for `socketPath` and `cacheDir`, with more
- * arguments for its entry point if given (`--host H`, `--port P`, `--allow-origin O`). Several
- * callers may race here: the daemon lock lets exactly one of the spawned daemons serve.
+ * Starts a daemon detached from this process, for `socketPath` and `cacheDir`. Several callers
+ * may race here: the daemon lock lets exactly one of the spawned daemons serve. `extra` adds
+ * arguments for its entry point (`--host H`, `--port P`, `--allow-origin O`, `--gateway-url U`)
+ * and environment variables (a gateway token, kept off the command line).
  */
-export function spawnDaemon(socketPath: string, cacheDir: string = defaultCacheDir(), daemonArgs: readonly string[] = []): { pid: number; stderrFile: string } {
+export function spawnDaemon(
+  socketPath: string,
+  cacheDir: string = defaultCacheDir(),
+  extra: { args?: readonly string[]; env?: Record<string, string> } = {},
+): { pid: number; stderrFile: string } {
   fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
   const stderrFile = path.join(daemonFiles(cacheDir).cacheDir, `daemon-start-${process.pid}-${Date.now()}.err`);
   const stderr = fs.openSync(stderrFile, "w", 0o600);
   const [command, ...args] = daemonCommand();
-  const child = spawn(command!, [...args, "--socket", socketPath, "--cache-dir", cacheDir, ...daemonArgs], {
+  const child = spawn(command!, [...args, "--socket", socketPath, "--cache-dir", cacheDir, ...(extra.args ?? [])], {
     detached: true,
     stdio: ["ignore", "ignore", stderr],
-    env: { ...process.env, RUNTIMED_SOCKET_PATH: socketPath, RUNTIMED_CACHE_DIR: cacheDir },
+    env: { ...process.env, ...extra.env, RUNTIMED_SOCKET_PATH: socketPath, RUNTIMED_CACHE_DIR: cacheDir },
   });
   fs.closeSync(stderr);
   child.unref();

@@ -1,5 +1,5 @@
 import { RuntimedError } from "../protocol/errors";
-import { PROTOCOL_VERSION, type DaemonStatus, type RoomSummary } from "../protocol/messages";
+import { PROTOCOL_VERSION, type DaemonStatus, type GatewayStatus, type RoomSummary } from "../protocol/messages";
 import { defaultCacheDir, defaultSocketPath } from "./paths";
 import { connectToDaemon } from "./connect";
 import type { DaemonConnection } from "./daemon-connection";
@@ -37,6 +37,22 @@ export interface DaemonStatusReport {
   url: string;
   /** The token every HTTP request and WebSocket to `url` must present. */
   token: string;
+  /** The Jupyter gateway kernels start on, and whether it answered just now; null without one. */
+  gateway: GatewayReport | null;
+}
+
+/** A daemon's gateway as `status()` reports it (the URL, never the token). */
+export interface GatewayReport {
+  url: string;
+  reachable: boolean;
+  defaultKernelspec: string | null;
+  kernelspecs: string[];
+  error: string | null;
+}
+
+function toGatewayReport(gateway: GatewayStatus | null | undefined): GatewayReport | null {
+  if (!gateway) return null;
+  return { url: gateway.url, reachable: gateway.reachable, defaultKernelspec: gateway.default_kernelspec, kernelspecs: gateway.kernelspecs, error: gateway.error };
 }
 
 /** What a blob collection did (see `DaemonClient.collectGarbage`). */
@@ -93,6 +109,7 @@ export class DaemonClient {
       host: status.host,
       url: status.url,
       token: status.token,
+      gateway: toGatewayReport(status.gateway),
     };
   }
 
