@@ -232,7 +232,6 @@ export class Daemon {
     };
   }
 
-  /** A WebSocket at `/ws` that passed the network face's token, Host and Origin checks. */
   /** A client on the network face (its token, Host and Origin already checked): the same protocol as the socket. */
   private acceptWebSocket(socket: WebSocket, _request: IncomingMessage): void {
     if (this.stopping) return void socket.terminate();

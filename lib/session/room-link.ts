@@ -146,15 +146,16 @@ export class RoomLink {
   }
 
   /** Ends the link for good: closes the connection, stops reconnecting, completes `state$`. */
-  close(): void {
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.teardown();
-    this.connection?.close();
+    const closing = this.connection?.close();
     this.connection = undefined;
     this.stateSubject.next("closed");
     this.stateSubject.complete();
     this.reconnectedSubject.complete();
+    await closing;
   }
 
   private async open(state: "connecting" | "reconnecting"): Promise<void> {

@@ -222,7 +222,7 @@ export class Session implements AsyncDisposable {
       }
     } finally {
       this.closed = true;
-      this.link.close();
+      await this.link.close();
       this.closing.next();
       this.closing.complete();
       for (const subject of [this.kernelStatusSubject, this.queueStateSubject, this.eventsSubject]) {

@@ -32,6 +32,8 @@ export class DaemonConnection {
   private readonly syncSubject = new Subject<Uint8Array>();
   private readonly closedSubject = new Subject<RuntimedError | null>();
   private closedError: RuntimedError | null | undefined;
+  private pipeClosed!: () => void;
+  private readonly gone = new Promise<void>((resolve) => (this.pipeClosed = resolve));
   /** Frames that arrived before `start()`: the room's first broadcasts must not be lost. */
   private held: Uint8Array[] | null = [];
 
@@ -52,7 +54,10 @@ export class DaemonConnection {
   ) {
     socket.onFrame = (frame) => (this.held && frame[0] !== FrameType.Response ? this.held.push(frame) : this.receive(frame));
     socket.onError = (error) => this.finish(error);
-    socket.onClose = () => this.finish(new RuntimedError("DAEMON_UNAVAILABLE", "The daemon closed the connection"));
+    socket.onClose = () => {
+      this.finish(new RuntimedError("DAEMON_UNAVAILABLE", "The daemon closed the connection"));
+      this.pipeClosed();
+    };
   }
 
   /**
@@ -134,9 +139,15 @@ export class DaemonConnection {
     this.socket.sendTyped(FrameType.Sync, message);
   }
 
-  close(): void {
+  /**
+   * Closes the connection; resolves once it is gone both ways (so the daemon knows this client
+   * left), or after a second at most.
+   */
+  close(): Promise<void> {
     this.socket.close();
     this.finish(null);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    return Promise.race([this.gone, new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)))]).finally(() => clearTimeout(timer));
   }
 
   private receive(frame: Uint8Array): void {

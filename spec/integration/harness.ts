@@ -20,7 +20,8 @@ export interface TestRoom {
 export async function startTestDaemon(options: Omit<DaemonOptions, "socketPath"> = {}): Promise<TestRoom> {
   const cacheDir = options.cacheDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "runtimed-test-"));
   const socketPath = path.join(cacheDir, "runtimed.sock");
-  const daemon = await Daemon.start({ saveDelayMs: 50, ...options, cacheDir, socketPath });
+  // No gateway unless a spec asks: a developer's JUPYTER_GATEWAY_URL must not take the suite's kernels elsewhere.
+  const daemon = await Daemon.start({ saveDelayMs: 50, gateway: false, ...options, cacheDir, socketPath });
   const sessions: Session[] = [];
   let disposed = false;
   return {
@@ -28,7 +29,9 @@ export async function startTestDaemon(options: Omit<DaemonOptions, "socketPath">
     cacheDir,
     socketPath,
     session(sessionOptions: SessionOptions = {}) {
-      const session = new Session({ socketPath, cacheDir, autoStart: false, ...sessionOptions });
+      // RUNTIMED_TEST_TRANSPORT=websocket: the same specs over the daemon's network face.
+      const where = overWebSocket() ? { url: daemon.status().url, token: daemon.status().token } : { socketPath, cacheDir, autoStart: false };
+      const session = new Session({ ...where, ...sessionOptions });
       sessions.push(session);
       return session;
     },
@@ -54,6 +57,11 @@ function reportKernelTrouble(cacheDir: string): void {
   }
   const trouble = log.split("\n").filter((line) => KERNEL_TROUBLE.test(line));
   if (trouble.length > 0) console.warn(`test daemon ${cacheDir} could not always start kernels:\n${trouble.slice(0, 20).join("\n")}`);
+}
+
+/** Whether the harness's sessions speak over the daemon's WebSocket instead of its Unix socket. */
+export function overWebSocket(): boolean {
+  return process.env.RUNTIMED_TEST_TRANSPORT === "websocket";
 }
 
 /** Removes a temp cache dir. */

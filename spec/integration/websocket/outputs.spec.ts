@@ -1,0 +1,3 @@
+import { overWebSocket } from "./over-websocket";
+
+overWebSocket("outputs.spec", () => require("../outputs.spec"));

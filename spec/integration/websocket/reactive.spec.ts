@@ -1,0 +1,3 @@
+import { overWebSocket } from "./over-websocket";
+
+overWebSocket("reactive.spec", () => require("../reactive.spec"));

@@ -1,0 +1,3 @@
+import { overWebSocket } from "./over-websocket";
+
+overWebSocket("session.spec", () => require("../session.spec"));
