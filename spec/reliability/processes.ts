@@ -143,7 +143,7 @@ export async function spawnDaemonProcess(cacheDir: string, env: NodeJS.ProcessEn
     },
   };
   try {
-    await waitFor(`daemon ${pid} to listen on ${socketPath}`, () => fs.existsSync(path.join(cacheDir, "daemon.json")) || child.exitCode !== null, 30_000);
+    await waitFor(`daemon ${pid} to listen on ${socketPath}`, () => fs.existsSync(path.join(cacheDir, "daemon.json")) || child.exitCode !== null, 90_000);
     if (child.exitCode !== null) throw new Error(`The daemon exited with ${child.exitCode}: ${stderr}`);
   } catch (error) {
     await daemon.kill9();
