@@ -10,6 +10,8 @@ export interface ExecutionContext {
   events$: Observable<RoomEvent>;
   /** Emits when the connection is back after a drop: events of that gap are lost. */
   reconnected$: Observable<void>;
+  /** Emits when the daemon was stopped on purpose: nothing more comes, not even a reconnect. */
+  stopped$: Observable<void>;
   /** A cell's outputs as the document has them. */
   documentOutputs(cellId: string): Output[];
   heads(): string[];
@@ -99,10 +101,19 @@ export function executionObservable(context: ExecutionContext, cellId: string, o
         .catch(() => undefined);
     });
 
+    // The daemon ended this execution as it stopped, but a client that read slowly may not have
+    // got that far before the connection closed: it ends here, not at its timeout (or never).
+    const stopped = context.stopped$.subscribe(() => {
+      if (!accepted || finished) return;
+      const error = { code: "CLOSED" as const, message: "The runtimed daemon was stopped on purpose before this cell finished" };
+      deliver({ type: "execution_done", executionId, cellId, success: false, executionCount: null, error });
+    });
+
     return () => {
       clearTimeout(timer);
       subscription.unsubscribe();
       resumed.unsubscribe();
+      stopped.unsubscribe();
       if (!finished && options.cancelOnUnsubscribe) {
         finished = true;
         cancel();

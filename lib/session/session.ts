@@ -467,6 +467,10 @@ export class Session implements AsyncDisposable {
     return {
       events$: this.eventsSubject.asObservable(),
       reconnected$: this.link.reconnected$,
+      stopped$: this.link.state$.pipe(
+        filter((state) => state === "stopped"),
+        map(() => undefined),
+      ),
       documentOutputs: (cellId) => this.documentOutputs(cellId),
       heads: () => this.replica.heads,
       request: <A extends RequestBody["action"]>(body: Extract<RequestBody, { action: A }>) => this.request(body),
