@@ -15,7 +15,8 @@ export interface ExecutionContext {
   /** A cell's outputs as the document has them. */
   documentOutputs(cellId: string): Output[];
   heads(): string[];
-  request<A extends RequestBody["action"]>(body: Extract<RequestBody, { action: A }>): Promise<ResponseData[A]>;
+  /** Sends a request (waiting for a reconnect under way); not sent once `signal` is aborted. */
+  request<A extends RequestBody["action"]>(body: Extract<RequestBody, { action: A }>, signal?: AbortSignal): Promise<ResponseData[A]>;
 }
 
 export interface ExecutionObservableOptions {
@@ -37,7 +38,14 @@ export function executionObservable(context: ExecutionContext, cellId: string, o
     const executionId = randomUUID();
     const tracker = new ExecutionTracker(cellId, executionId, () => context.documentOutputs(cellId));
     let finished = false;
-    const cancel = () => void context.request({ action: "cancel_execution", execution_id: executionId }).catch(() => undefined);
+    // Cancelling before the request went out (it may wait for a reconnect) keeps it from going
+    // out at all; one already sent is cancelled on the daemon, which also takes a cancel that
+    // overtakes its request there.
+    const unsent = new AbortController();
+    const cancel = () => {
+      unsent.abort();
+      void context.request({ action: "cancel_execution", execution_id: executionId }).catch(() => undefined);
+    };
 
     const deliver = (event: RoomEvent) => {
       if (finished) return;
@@ -68,14 +76,15 @@ export function executionObservable(context: ExecutionContext, cellId: string, o
       : undefined;
 
     let accepted = false;
+    const request = {
+      action: "execute_cell",
+      cell_id: cellId,
+      execution_id: executionId,
+      heads: context.heads(),
+      ...(options.allowStdin === false ? { allow_stdin: false } : {}),
+    } as const;
     context
-      .request({
-        action: "execute_cell",
-        cell_id: cellId,
-        execution_id: executionId,
-        heads: context.heads(),
-        ...(options.allowStdin === false ? { allow_stdin: false } : {}),
-      })
+      .request(request, unsent.signal)
       .then(() => (accepted = true))
       .catch((error: unknown) => {
         if (finished) return;

@@ -449,9 +449,9 @@ export class Session implements AsyncDisposable {
 
   // -- internals -------------------------------------------------------------------------------
 
-  /** Sends a request, connecting first when needed. */
-  request<A extends RequestBody["action"]>(body: Extract<RequestBody, { action: A }>): Promise<ResponseData[A]> {
-    return this.link.request(body);
+  /** Sends a request, connecting first when needed (not sent once `signal` is aborted). */
+  request<A extends RequestBody["action"]>(body: Extract<RequestBody, { action: A }>, signal?: AbortSignal): Promise<ResponseData[A]> {
+    return this.link.request(body, signal);
   }
 
   private toCell(cell: CellSnapshot): Cell {
@@ -473,7 +473,7 @@ export class Session implements AsyncDisposable {
       ),
       documentOutputs: (cellId) => this.documentOutputs(cellId),
       heads: () => this.replica.heads,
-      request: <A extends RequestBody["action"]>(body: Extract<RequestBody, { action: A }>) => this.request(body),
+      request: <A extends RequestBody["action"]>(body: Extract<RequestBody, { action: A }>, signal?: AbortSignal) => this.request(body, signal),
     };
   }
 
