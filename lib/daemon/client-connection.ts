@@ -44,6 +44,10 @@ export class ClientConnection implements RoomPeer {
     this.outbox.send(type, payload, key);
   }
 
+  sendAhead(type: FrameType, payload: Uint8Array): void {
+    this.socket.sendTyped(type, payload);
+  }
+
   sendStream(source: StreamSource, offset: number, payload: Uint8Array): void {
     this.outbox.sendStream(source, offset, payload);
   }

@@ -71,6 +71,8 @@ export interface DaemonOptions {
 }
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** How long a stopping daemon lets each client read what was sent to it before cutting it off. */
+const STOP_DRAIN_MS = 10_000;
 // A client that lets this much pile up unread, and does not drain it within seconds, is
 // dropped; it reconnects and re-syncs from the document.
 // (Each room peer's outbox keeps its backlog near PEER_BACKLOG_BYTES while it reads at all.)
@@ -210,9 +212,14 @@ export class Daemon {
     return this.stoppedPromise;
   }
 
-  /** Stops serving: shuts every kernel down, saves every room, removes the socket. */
-  stop(): Promise<void> {
-    this.stopping ??= this.shutdown();
+  /**
+   * Stops serving: shuts every kernel down, saves every room, removes the socket. A stop on
+   * purpose (the default: `runtimed daemon stop`, a signal, `Daemon.stop()`) tells clients so,
+   * and their sessions do not start the daemon again; after a crash (`onPurpose: false`) they
+   * reconnect and restart it as after any other unexpected drop.
+   */
+  stop(options: { onPurpose?: boolean } = {}): Promise<void> {
+    this.stopping ??= this.shutdown(options.onPurpose ?? true);
     return this.stopping;
   }
 
@@ -238,21 +245,24 @@ export class Daemon {
     this.acceptPipe(new WebSocketLink(socket, MAX_REQUEST_BYTES), { remote: true });
   }
 
-  private async shutdown(): Promise<void> {
-    this.logger.info("daemon stopping");
+  private async shutdown(onPurpose: boolean): Promise<void> {
+    this.logger.info("daemon stopping", { on_purpose: onPurpose });
     clearInterval(this.sweepTimer);
     await this.collector.stop();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     // Clients hear that this stop is on purpose, then how their executions ended, then the close.
-    for (const room of this.rooms.values()) room.announceStop("The runtimed daemon was stopped on purpose");
+    if (onPurpose) for (const room of this.rooms.values()) room.announceStop("The runtimed daemon was stopped on purpose");
     const rooms = Promise.all([...this.rooms.values()].map((room) => room.close()));
-    for (const socket of this.sockets) socket.close();
+    // A client busy elsewhere may read what is already written for it (the stop notice sits
+    // behind it) seconds later: it gets that long before its connection is cut.
+    const sockets = [...this.sockets];
+    for (const socket of sockets) socket.close(STOP_DRAIN_MS);
     await rooms;
     await Promise.all(this.unloading);
     this.rooms.clear();
     await this.provider.close();
     await this.face.close();
-    for (const socket of this.sockets) socket.destroy();
+    await Promise.all(sockets.map((socket) => socket.ended));
     await closed;
     removeDaemonFiles(daemonFiles(this.cacheDir), this.socketPath, this.lock.held);
     await this.lock.close();

@@ -24,6 +24,8 @@ const REINTERRUPTS = 2;
 
 /** How many finished executions the queue remembers for `execution_status`. */
 const RECENTLY_DONE_KEPT = 1000;
+/** How many cancels of executions not queued yet the queue remembers. */
+const EARLY_CANCELS_KEPT = 1000;
 
 /**
  * A room's executions, one at a time in arrival order: the one running, those waiting, and how
@@ -33,6 +35,12 @@ export class ExecutionQueue {
   private waiting: Execution[] = [];
   private current: Execution | undefined;
   private readonly recentlyDone = new Map<string, ExecutionStatus>();
+  /**
+   * Executions cancelled before they were queued: a client that cancels at once sends the cancel
+   * right behind its request, and the cancel may be served while the request still waits for
+   * the client's document heads. Such an execution ends cancelled when it arrives.
+   */
+  private readonly earlyCancels = new Set<string>();
   private pumping = false;
   /** Repeats an interrupt while the execution it was for still runs. */
   private reinterruptTimer: NodeJS.Timeout | undefined;
@@ -61,8 +69,12 @@ export class ExecutionQueue {
     return index < 0 ? undefined : index + (this.current ? 1 : 0);
   }
 
-  /** Queues `execution` and returns how many run before it. */
+  /** Queues `execution` and returns how many run before it (0 for one cancelled before it came). */
   add(execution: Execution): number {
+    if (this.earlyCancels.delete(execution.executionId)) {
+      execution.fail("CANCELLED", "Cancelled before it ran");
+      return 0;
+    }
     this.waiting.push(execution);
     const position = this.waiting.length - (this.current ? 0 : 1);
     this.host.broadcast({ event: "execution_queued", execution_id: execution.executionId, cell_id: execution.cellId });
@@ -81,7 +93,10 @@ export class ExecutionQueue {
       return "queued";
     }
     const current = this.current;
-    if (current?.executionId !== executionId) return "none";
+    if (current?.executionId !== executionId) {
+      if (!this.recentlyDone.has(executionId)) this.rememberEarlyCancel(executionId);
+      return "none";
+    }
     // Still waiting for its kernel (or environment) to start: it must never run.
     if (current.cancelBeforeStart()) return "queued";
     return (await this.interruptRunning()) ? "running" : "none";
@@ -99,6 +114,11 @@ export class ExecutionQueue {
       }, REINTERRUPT_AFTER_MS);
     }
     return true;
+  }
+
+  private rememberEarlyCancel(executionId: string): void {
+    this.earlyCancels.add(executionId);
+    if (this.earlyCancels.size > EARLY_CANCELS_KEPT) this.earlyCancels.delete(this.earlyCancels.values().next().value!);
   }
 
   private stopReinterrupting(): void {

@@ -345,7 +345,9 @@ export class Execution {
     this.writeTimer = undefined;
     this.outputs.dispose();
     try {
-      this.writeDocument(true);
+      // One that never reached a kernel (cancelled, or its kernel never came) leaves the cell
+      // as its last run left it: its outputs and execution count are still true.
+      if (this.isStarted) this.writeDocument(true);
     } catch (failure) {
       // The outputs went out live; the document keeps what it had. Said in the log and the result.
       this.host.warn("could not write outputs into the document", { cell_id: this.cellId, error: String(failure) });

@@ -67,10 +67,11 @@ function crash(kind: "uncaughtException" | "unhandledRejection", error: unknown)
   if (crashing) process.exit(1);
   crashing = true;
   // Kernels left running would outlive us as orphans, and rooms hold unsaved edits: stop what
-  // can be stopped, but a daemon in an unknown state gets a deadline, not a promise.
+  // can be stopped, but a daemon in an unknown state gets a deadline, not a promise. Not a stop
+  // on purpose: clients reconnect and start a daemon again.
   setTimeout(() => process.exit(1), CRASH_STOP_TIMEOUT_MS);
   void Promise.resolve()
-    .then(() => daemon?.stop())
+    .then(() => daemon?.stop({ onPurpose: false }))
     .finally(() => process.exit(1));
 }
 

@@ -71,6 +71,7 @@ export class RoomDocument {
     const state = this.syncStates.get(peer);
     if (!state) return;
     const before = this.current;
+    const beforeHeads = Automerge.getHeads(before);
     let next: Automerge.Doc<NotebookDoc>;
     let nextState: Automerge.SyncState;
     let patches: Automerge.Patch[] = [];
@@ -79,11 +80,13 @@ export class RoomDocument {
         patchCallback: (p) => void (patches = patches.length === 0 ? p : patches.concat(p)),
       });
     } catch (error) {
+      if (!sameHeads(Automerge.getHeads(before), beforeHeads)) this.rollBack(before, beforeHeads);
       throw new RuntimedError("PROTOCOL", `Rejected Automerge sync message: ${(error as Error).message}`);
     }
     if (patches.length > 0) {
       const problem = notebookProblem(next, cellsWithTouchedOutputs(patches));
       if (problem !== undefined) {
+        this.rollBack(before, beforeHeads);
         this.hooks.refused?.(peer, problem);
         throw new RuntimedError("PROTOCOL", `Refused a change that breaks the notebook: ${problem}`);
       }
@@ -95,6 +98,18 @@ export class RoomDocument {
     } else {
       this.syncPeer(peer);
     }
+  }
+
+  /**
+   * Goes back to the document as it was at `heads`. Automerge applies a sync message to the
+   * document's memory in place (the old `Doc` object only still reads as before, and is marked
+   * outdated), so refusing a change means continuing from a copy made at the old heads: else the
+   * next change fails as "outdated", and the refused changes go out to peers and to disk. The
+   * copy gets a fresh actor, so no change of ours can reuse a sequence number a refused one
+   * (with our actor forged into it) took.
+   */
+  private rollBack(before: Automerge.Doc<NotebookDoc>, heads: string[]): void {
+    this.current = Automerge.clone(Automerge.view(before, heads));
   }
 
   /** Makes a daemon-side change (outputs, execution counts) and syncs it out. */

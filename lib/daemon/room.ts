@@ -25,6 +25,8 @@ export interface RoomPeer extends SyncPeer {
    * a `key` may be replaced by a newer one with the same key while it waits for a slow peer.
    */
   sendFrame(type: FrameType, payload: Uint8Array, key?: string): void;
+  /** Sends one frame ahead of whatever waits for a slow peer: the last word before a close. */
+  sendAhead(type: FrameType, payload: Uint8Array): void;
   /** Sends a live piece of a stream output (see PeerOutbox). */
   sendStream(source: StreamSource, offset: number, payload: Uint8Array): void;
   /** Sends a stream output from its start. */
@@ -306,7 +308,9 @@ export class Room implements ExecutionHost {
 
   /** Tells every client the daemon is stopping on purpose: they should not bring it back. */
   announceStop(message: string): void {
-    this.broadcast({ event: "daemon_stopping", message });
+    // Not through the peers' outboxes: what waits there is dropped when the connection closes.
+    const payload = encodeMessage({ event: "daemon_stopping", message } satisfies Broadcast);
+    for (const peer of this.peers) this.deliver(peer, () => peer.sendAhead(FrameType.Broadcast, payload));
   }
 
   /** Shuts the kernel down, ends executions, saves the document. */

@@ -21,6 +21,9 @@ export class WebSocketLink implements ServerPipe {
   onClose: () => void = () => {};
   private readonly stall: StallWatch;
   private closed = false;
+  private markEnded!: () => void;
+  /** Resolves once the connection is gone. */
+  readonly ended = new Promise<void>((resolve) => (this.markEnded = resolve));
 
   constructor(
     private readonly socket: WebSocket,
@@ -76,12 +79,12 @@ export class WebSocketLink implements ServerPipe {
     this.stall.check();
   }
 
-  close(): void {
+  close(graceMs = 1000): void {
     if (this.closed) return;
     this.closed = true;
     this.socket.close(1000);
-    // A peer that never answers the close must not keep the connection forever.
-    setTimeout(() => this.socket.terminate(), 1000).unref();
+    // A peer that never reads what was sent, or never answers the close, is cut off.
+    setTimeout(() => this.socket.terminate(), graceMs).unref();
   }
 
   destroy(): void {
@@ -114,5 +117,6 @@ export class WebSocketLink implements ServerPipe {
     this.closed = true;
     this.onClose();
     this.onClose = () => {};
+    this.markEnded();
   }
 }

@@ -10,10 +10,13 @@ export interface ExecutionContext {
   events$: Observable<RoomEvent>;
   /** Emits when the connection is back after a drop: events of that gap are lost. */
   reconnected$: Observable<void>;
+  /** Emits when the daemon was stopped on purpose: nothing more comes, not even a reconnect. */
+  stopped$: Observable<void>;
   /** A cell's outputs as the document has them. */
   documentOutputs(cellId: string): Output[];
   heads(): string[];
-  request<A extends RequestBody["action"]>(body: Extract<RequestBody, { action: A }>): Promise<ResponseData[A]>;
+  /** Sends a request (waiting for a reconnect under way); not sent once `signal` is aborted. */
+  request<A extends RequestBody["action"]>(body: Extract<RequestBody, { action: A }>, signal?: AbortSignal): Promise<ResponseData[A]>;
 }
 
 export interface ExecutionObservableOptions {
@@ -35,7 +38,14 @@ export function executionObservable(context: ExecutionContext, cellId: string, o
     const executionId = randomUUID();
     const tracker = new ExecutionTracker(cellId, executionId, () => context.documentOutputs(cellId));
     let finished = false;
-    const cancel = () => void context.request({ action: "cancel_execution", execution_id: executionId }).catch(() => undefined);
+    // Cancelling before the request went out (it may wait for a reconnect) keeps it from going
+    // out at all; one already sent is cancelled on the daemon, which also takes a cancel that
+    // overtakes its request there.
+    const unsent = new AbortController();
+    const cancel = () => {
+      unsent.abort();
+      void context.request({ action: "cancel_execution", execution_id: executionId }).catch(() => undefined);
+    };
 
     const deliver = (event: RoomEvent) => {
       if (finished) return;
@@ -66,14 +76,15 @@ export function executionObservable(context: ExecutionContext, cellId: string, o
       : undefined;
 
     let accepted = false;
+    const request = {
+      action: "execute_cell",
+      cell_id: cellId,
+      execution_id: executionId,
+      heads: context.heads(),
+      ...(options.allowStdin === false ? { allow_stdin: false } : {}),
+    } as const;
     context
-      .request({
-        action: "execute_cell",
-        cell_id: cellId,
-        execution_id: executionId,
-        heads: context.heads(),
-        ...(options.allowStdin === false ? { allow_stdin: false } : {}),
-      })
+      .request(request, unsent.signal)
       .then(() => (accepted = true))
       .catch((error: unknown) => {
         if (finished) return;
@@ -99,10 +110,19 @@ export function executionObservable(context: ExecutionContext, cellId: string, o
         .catch(() => undefined);
     });
 
+    // The daemon ended this execution as it stopped, but a client that read slowly may not have
+    // got that far before the connection closed: it ends here, not at its timeout (or never).
+    const stopped = context.stopped$.subscribe(() => {
+      if (!accepted || finished) return;
+      const error = { code: "CLOSED" as const, message: "The runtimed daemon was stopped on purpose before this cell finished" };
+      deliver({ type: "execution_done", executionId, cellId, success: false, executionCount: null, error });
+    });
+
     return () => {
       clearTimeout(timer);
       subscription.unsubscribe();
       resumed.unsubscribe();
+      stopped.unsubscribe();
       if (!finished && options.cancelOnUnsubscribe) {
         finished = true;
         cancel();

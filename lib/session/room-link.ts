@@ -94,12 +94,14 @@ export class RoomLink {
   /**
    * Sends a request, connecting first when needed. While the connection is being re-established
    * (the daemon restarted, say) the request waits for it, up to 30 s; a request whose answer was
-   * lost with a dropped connection is sent again when that is harmless.
+   * lost with a dropped connection is sent again when that is harmless. Once `signal` is aborted
+   * the request is not sent (again): it rejects with CANCELLED.
    */
-  async request<A extends RequestBody["action"]>(body: Extract<RequestBody, { action: A }>): Promise<ResponseData[A]> {
+  async request<A extends RequestBody["action"]>(body: Extract<RequestBody, { action: A }>, signal?: AbortSignal): Promise<ResponseData[A]> {
     const deadline = Date.now() + RECONNECT_WAIT_MS;
     for (;;) {
-      const connection = await this.openConnection(deadline);
+      const connection = await this.openConnection(deadline, signal);
+      if (signal?.aborted) throw new RuntimedError("CANCELLED", `The ${body.action} request was cancelled before it was sent`);
       try {
         return await connection.request(body);
       } catch (error) {
@@ -110,8 +112,9 @@ export class RoomLink {
   }
 
   /** The open connection: now, after the reconnect under way, or after connecting. */
-  private async openConnection(deadline: number): Promise<DaemonConnection> {
+  private async openConnection(deadline: number, signal?: AbortSignal): Promise<DaemonConnection> {
     for (;;) {
+      if (signal?.aborted) throw new RuntimedError("CANCELLED", "The request was cancelled before it was sent");
       if (this.closed) throw new RuntimedError("CLOSED", `Session ${this.options.notebookId} is closed`);
       if (this.connection?.isOpen && this.state === "connected") return this.connection;
       const state = this.state;
@@ -121,16 +124,18 @@ export class RoomLink {
           `The runtimed daemon was stopped on purpose; call connect() to start it again (notebook ${this.options.notebookId})`,
         );
       }
-      if (state === "reconnecting" || state === "connecting") await this.nextState(deadline);
+      if (state === "reconnecting" || state === "connecting") await this.nextState(deadline, signal);
       else await this.connect();
     }
   }
 
-  /** Resolves when the connection state changes (or rejects at `deadline`). */
-  private nextState(deadline: number): Promise<void> {
+  /** Resolves when the connection state changes, or `signal` aborts (or rejects at `deadline`). */
+  private nextState(deadline: number, signal?: AbortSignal): Promise<void> {
     const current = this.state;
+    const changed = firstValueFrom(this.stateSubject.pipe(filter((state) => state !== current))).then(() => undefined);
+    const aborted = signal ? new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true })) : undefined;
     return withTimeout(
-      firstValueFrom(this.stateSubject.pipe(filter((state) => state !== current))).then(() => undefined),
+      aborted ? Promise.race([changed, aborted]) : changed,
       Math.max(0, deadline - Date.now()),
       () => new RuntimedError("DAEMON_UNAVAILABLE", `The connection to the daemon did not come back within ${RECONNECT_WAIT_MS / 1000} s (notebook ${this.options.notebookId})`),
     );

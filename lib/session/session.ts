@@ -460,9 +460,9 @@ export class Session implements AsyncDisposable {
 
   // -- internals -------------------------------------------------------------------------------
 
-  /** Sends a request, connecting first when needed. */
-  request<A extends RequestBody["action"]>(body: Extract<RequestBody, { action: A }>): Promise<ResponseData[A]> {
-    return this.link.request(body);
+  /** Sends a request, connecting first when needed (not sent once `signal` is aborted). */
+  request<A extends RequestBody["action"]>(body: Extract<RequestBody, { action: A }>, signal?: AbortSignal): Promise<ResponseData[A]> {
+    return this.link.request(body, signal);
   }
 
   private toCell(cell: CellSnapshot): Cell {
@@ -478,9 +478,13 @@ export class Session implements AsyncDisposable {
     return {
       events$: this.eventsSubject.asObservable(),
       reconnected$: this.link.reconnected$,
+      stopped$: this.link.state$.pipe(
+        filter((state) => state === "stopped"),
+        map(() => undefined),
+      ),
       documentOutputs: (cellId) => this.documentOutputs(cellId),
       heads: () => this.replica.heads,
-      request: <A extends RequestBody["action"]>(body: Extract<RequestBody, { action: A }>) => this.request(body),
+      request: <A extends RequestBody["action"]>(body: Extract<RequestBody, { action: A }>, signal?: AbortSignal) => this.request(body, signal),
     };
   }
 

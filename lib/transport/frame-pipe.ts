@@ -32,6 +32,10 @@ export interface ServerPipe extends FramePipe {
   readonly backlog: number;
   /** Calls `listener` whenever the backlog has drained. */
   onDrain(listener: () => void): void;
+  /** Ends the connection after what was sent; a peer that has not read it within `graceMs` is cut off. */
+  close(graceMs?: number): void;
+  /** Resolves once the connection is gone. */
+  readonly ended: Promise<void>;
   /** Ends the connection at once. */
   destroy(): void;
 }

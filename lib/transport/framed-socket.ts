@@ -18,6 +18,9 @@ export class FramedSocket implements ServerPipe {
   onFrame: (frame: Uint8Array) => void = () => {};
   onError: (error: RuntimedError) => void = () => {};
   onClose: () => void = () => {};
+  private markEnded!: () => void;
+  /** Resolves once the connection is gone (both sides closed, or destroyed). */
+  readonly ended = new Promise<void>((resolve) => (this.markEnded = resolve));
 
   constructor(
     readonly socket: Socket,
@@ -107,13 +110,15 @@ export class FramedSocket implements ServerPipe {
     this.stall.check();
   }
 
-  /** Ends the connection after flushing what was written. */
-  close(): void {
+  /**
+   * Ends the connection after flushing what was written; a peer that has not read it all within
+   * `graceMs` is cut off (one that never reads must not keep the socket alive forever).
+   */
+  close(graceMs = 1000): void {
     if (this.closed) return;
     this.closed = true;
     this.socket.end();
-    // A peer that never reads must not keep the socket alive forever.
-    setTimeout(() => this.socket.destroy(), 1000).unref();
+    setTimeout(() => this.socket.destroy(), graceMs).unref();
   }
 
   private receive(chunk: Buffer): void {
@@ -141,5 +146,6 @@ export class FramedSocket implements ServerPipe {
     if (!wasClosed) this.socket.destroy();
     this.onClose();
     this.onClose = () => {};
+    this.markEnded();
   }
 }
