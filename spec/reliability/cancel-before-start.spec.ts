@@ -148,7 +148,7 @@ describe("an execution cancelled before it ran", () => {
     expect(first.stdout).toMatch(/^run in \d+\n$/);
     const restarting = session.restartKernel();
     restarting.catch(() => undefined);
-    await within("the kernel to be starting again", firstValueFrom(session.kernelStatus$.pipe(filter((status) => status === "starting"))), 30_000);
+    await within("the kernel to be restarting", firstValueFrom(session.kernelStatus$.pipe(filter((status) => status === "restarting"))), 30_000);
     await expectCode(session.executeCell(cellId, { timeoutSecs: 1 }), "TIMEOUT");
     await within("the kernel to start again", restarting, 60_000);
     await session.sync();
