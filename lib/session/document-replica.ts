@@ -3,6 +3,9 @@ import { Subject, type Observable } from "rxjs";
 import { createNotebookDoc, type NotebookDoc } from "../notebook/schema";
 import type { DocumentPatch } from "./types";
 
+/** How long the answer to a daemon change may wait (it is not on anyone's path). */
+const ACK_DELAY_MS = 5;
+
 /**
  * A client's copy of the notebook document and its half of the Automerge sync protocol.
  * Local changes apply at once (local-first) and are offered to the daemon immediately.
@@ -42,11 +45,9 @@ export class DocumentReplica {
   /** Makes a local change. */
   change(description: string, mutate: (draft: NotebookDoc) => void): void {
     let patches: Automerge.Patch[] = [];
-    this.current = Automerge.change(
-      this.current,
-      { message: description, patchCallback: (p) => void (patches = p) },
-      mutate,
-    );
+    // Patches cost time to make: only when someone listens for them.
+    const options = this.patchesSubject.observed ? { message: description, patchCallback: (p: Automerge.Patch[]) => void (patches = p) } : { message: description };
+    this.current = Automerge.change(this.current, options, mutate);
     if (patches.length > 0) this.patchesSubject.next({ origin: "local", patches });
     this.flushSync();
   }
@@ -54,20 +55,29 @@ export class DocumentReplica {
   /** Applies a sync message from the daemon. */
   receive(message: Uint8Array): void {
     let patches: Automerge.Patch[] = [];
-    [this.current, this.syncState] = Automerge.receiveSyncMessage(this.current, this.syncState, message, {
-      patchCallback: (p) => void (patches = patches.concat(p)),
-    });
+    const before = this.current;
+    const options = this.patchesSubject.observed ? { patchCallback: (p: Automerge.Patch[]) => void (patches = patches.concat(p)) } : {};
+    [this.current, this.syncState] = Automerge.receiveSyncMessage(this.current, this.syncState, message, options);
     if (patches.length > 0) this.patchesSubject.next({ origin: "remote", patches });
-    // Messages that arrive together are answered together.
-    if (!this.ackScheduled) {
-      this.ackScheduled = true;
-      queueMicrotask(() => {
-        if (!this.ackScheduled) return;
-        this.ackScheduled = false;
-        this.flushSync();
-      });
-    }
+    this.scheduleAck(this.current !== before);
     this.checkWaiters();
+  }
+
+  /**
+   * Answers the daemon. Messages that arrive together are answered together; the answer to one
+   * that only brought changes waits a moment, so that it never delays the daemon's next work (a
+   * result, the next request) and several changes are acknowledged at once.
+   */
+  private scheduleAck(brought: boolean): void {
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    const answer = () => {
+      if (!this.ackScheduled) return;
+      this.ackScheduled = false;
+      this.flushSync();
+    };
+    if (brought) setTimeout(answer, ACK_DELAY_MS);
+    else queueMicrotask(answer);
   }
 
   /** Resolves once this replica contains `heads` (e.g. the daemon's heads at connect). */

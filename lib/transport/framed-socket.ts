@@ -5,8 +5,6 @@ import type { FrameType } from "../protocol/messages";
 import type { ServerPipe } from "./frame-pipe";
 import { StallWatch } from "./stall-watch";
 
-const COPY_BELOW_BYTES = 64 * 1024;
-
 /**
  * A stream socket speaking length-prefixed frames, used by both ends of the protocol. Frames
  * that break the framing rules close this socket only, after `onError` has seen why.
@@ -14,6 +12,7 @@ const COPY_BELOW_BYTES = 64 * 1024;
 export class FramedSocket implements ServerPipe {
   private readonly decoder: FrameDecoder;
   private closed = false;
+  private corked = false;
   private readonly stall: StallWatch;
   onFrame: (frame: Uint8Array) => void = () => {};
   onError: (error: RuntimedError) => void = () => {};
@@ -82,11 +81,9 @@ export class FramedSocket implements ServerPipe {
   /** Sends one untyped frame (the handshake and its reply). */
   send(payload: Uint8Array): void {
     if (this.closed) return;
-    const frame = Buffer.allocUnsafe(4 + payload.length);
-    frame.writeUInt32BE(payload.length, 0);
-    frame.set(payload, 4);
-    this.socket.write(frame);
-    this.stall.check();
+    const header = Buffer.allocUnsafe(4);
+    header.writeUInt32BE(payload.length, 0);
+    this.write(header, payload);
   }
 
   /** Sends one frame that starts with a type byte. */
@@ -98,15 +95,24 @@ export class FramedSocket implements ServerPipe {
     const header = Buffer.allocUnsafe(5);
     header.writeUInt32BE(payload.length + 1, 0);
     header[4] = type;
-    if (payload.length < COPY_BELOW_BYTES) {
-      // One write for small frames; large payloads go out as they are, without a copy.
-      this.socket.write(Buffer.concat([header, payload]));
-    } else {
+    this.write(header, payload);
+  }
+
+  /**
+   * Writes a header and its payload (never copied). Every frame written in one tick of the event
+   * loop leaves in one system call: the socket is corked until the tick ends.
+   */
+  private write(header: Buffer, payload: Uint8Array): void {
+    if (!this.corked) {
+      this.corked = true;
       this.socket.cork();
-      this.socket.write(header);
-      this.socket.write(payload);
-      this.socket.uncork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
     }
+    this.socket.write(header);
+    this.socket.write(payload);
     this.stall.check();
   }
 
