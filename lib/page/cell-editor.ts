@@ -52,8 +52,15 @@ export class CellEditor {
     this.element.focus();
   }
 
-  /** As many rows as the source has lines, so a cell never scrolls inside itself. */
-  private fit(): void {
-    this.element.rows = Math.max(1, this.element.value.split("\n").length);
+  /**
+   * Grows the textarea to its content (wrapped lines included), so a cell never scrolls inside
+   * itself. Before it is in the document it has no layout: the line count serves until then.
+   */
+  fit(): void {
+    const textarea = this.element;
+    textarea.rows = Math.max(1, textarea.value.split("\n").length);
+    if (!textarea.isConnected) return;
+    textarea.style.height = "auto";
+    textarea.style.height = `${textarea.scrollHeight + textarea.offsetHeight - textarea.clientHeight}px`;
   }
 }

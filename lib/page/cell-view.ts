@@ -67,6 +67,11 @@ export class CellView {
     this.editor.focus();
   }
 
+  /** Sizes the editor to its text; called once the view is in the document. */
+  fit(): void {
+    this.editor.fit();
+  }
+
   /**
    * Runs the cell (the daemon starts the kernel if none runs). Watched, not owned: leaving the
    * page stops watching, the cell runs on, as it would for any other client.

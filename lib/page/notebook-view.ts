@@ -88,7 +88,10 @@ export class NotebookView implements View {
         this.views.set(cell.id, view);
       }
       const atIndex = this.cellsElement.children[index];
-      if (atIndex !== view.element) this.cellsElement.insertBefore(view.element, atIndex ?? null);
+      if (atIndex === view.element) return;
+      const isNew = !view.element.isConnected;
+      this.cellsElement.insertBefore(view.element, atIndex ?? null);
+      if (isNew) view.fit();
     });
     this.hint.hidden = cells.length > 0;
   }
