@@ -7,6 +7,7 @@ import type { Subscription } from "rxjs";
 import { Session, type Cell, type QueueState } from "../browser";
 import { CellView, type CellQueueState } from "./cell-view";
 import { h } from "./dom";
+import { NOTEBOOK_PATH_KEY } from "../notebook/schema";
 import { KernelBar } from "./kernel-bar";
 
 /** What the app shell needs of a view. */
@@ -25,6 +26,11 @@ export class NotebookView implements View {
   private readonly hint = h("p", { className: "hint", hidden: true }, "No cells yet: add one with + Cell.");
   private readonly views = new Map<string, CellView>();
   private readonly subscriptions: Subscription[] = [];
+  private readonly saveKey = (event: KeyboardEvent) => {
+    if (event.key !== "s" || !(event.ctrlKey || event.metaKey)) return;
+    event.preventDefault();
+    if (this.session.getMetadata(NOTEBOOK_PATH_KEY)) this.save().catch((error: unknown) => this.report(error));
+  };
   private queueState: QueueState = { executing: null, queued: [] };
 
   constructor(readonly notebookId: string) {
@@ -32,7 +38,7 @@ export class NotebookView implements View {
     // fetches carry.
     this.session = new Session({ url: location.origin, notebookId });
     const report = (error: unknown) => this.report(error);
-    this.bar = new KernelBar(this.session, { addCell: () => this.addCell(), runAll: () => this.runAll(), report });
+    this.bar = new KernelBar(this.session, { addCell: () => this.addCell(), runAll: () => this.runAll(), save: () => this.save(), report });
     this.element = h(
       "section",
       { className: "notebook" },
@@ -43,6 +49,7 @@ export class NotebookView implements View {
       this.cellsElement,
       h("button", { className: "add-cell-below", onclick: () => this.addCell() }, "+ Cell"),
     );
+    document.addEventListener("keydown", this.saveKey);
     this.session.connect().then(
       () => this.start(),
       (error: unknown) => this.report(error),
@@ -50,6 +57,7 @@ export class NotebookView implements View {
   }
 
   dispose(): void {
+    document.removeEventListener("keydown", this.saveKey);
     for (const subscription of this.subscriptions) subscription.unsubscribe();
     this.bar.dispose();
     for (const view of this.views.values()) view.dispose();
@@ -111,10 +119,21 @@ export class NotebookView implements View {
     for (const cell of this.session.getCells()) if (cell.source.trim() !== "") this.views.get(cell.id)?.run();
   }
 
+  /** Writes the notebook to the .ipynb file its room is linked to, on the daemon's machine. */
+  private async save(): Promise<void> {
+    const file = await this.session.save();
+    this.notice(`Saved ${file}`);
+  }
+
   /** Shows what went wrong, in words, until the next problem replaces it. */
   private report(error: unknown): void {
     const text = error instanceof Error ? error.message : String(error);
     this.message.textContent = text;
-    this.message.classList.add("shown");
+    this.message.classList.remove("notice");
+  }
+
+  private notice(text: string): void {
+    this.message.textContent = text;
+    this.message.classList.add("notice");
   }
 }
