@@ -2,8 +2,11 @@
  * A notebook shared by the page (in Chromium, over the WebSocket) and a Node `Session` (over the
  * Unix socket): edits and executions from either side show on the other, live.
  */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { filter, firstValueFrom, timeout } from "rxjs";
-import type { Session } from "../../lib/session/session";
+import { Session } from "../../lib/session/session";
 import { cellLocator, chromiumMissing, eventually, openNotebook, usePageHarness } from "./page-harness";
 
 jest.setTimeout(240_000);
@@ -107,6 +110,60 @@ if (chromiumMissing) {
       await eventually(() => cell.getAttribute("data-state"), "idle");
       expect(await cell.locator(".output-stream").count()).toBe(1);
       expect((await cell.locator(".output-stream").innerText()).trim()).toBe("step 10/10");
+    });
+
+    it("Interrupt from the page stops a running cell; Restart gives the room a fresh kernel", async () => {
+      const session = await nodeSession("page-kernel");
+      const sleeper = session.createCell("import time\nremembered = True\ntime.sleep(120)");
+      await session.flush();
+      const page = await harness().newPage();
+      await openNotebook(page, harness(), "page-kernel");
+      await cellLocator(page, sleeper).locator(".run").click();
+      await page.locator(`.cell[data-cell-id="${sleeper}"][data-state=running]`).waitFor({ timeout: 150_000 });
+      await page.getByRole("button", { name: "Interrupt" }).click();
+      const interrupted = await firstValueFrom(
+        session.cell$(sleeper).pipe(
+          filter((cell) => cell.outputs.some((output) => output.output_type === "error")),
+          timeout(60_000),
+        ),
+      );
+      expect(interrupted.outputs).toContainEqual(expect.objectContaining({ output_type: "error", ename: "KeyboardInterrupt" }));
+      await cellLocator(page, sleeper).locator(".output-error", { hasText: "KeyboardInterrupt" }).waitFor();
+
+      // Restart: the status goes through "restarting" back to "idle", and the old globals are gone.
+      const seen: string[] = [];
+      const watching = session.kernelStatus$.subscribe((status) => seen.push(status));
+      try {
+        await page.getByRole("button", { name: "Restart" }).click();
+        await eventually(() => seen.includes("restarting") && seen.at(-1) === "idle", true, 120_000);
+      } finally {
+        watching.unsubscribe();
+      }
+      expect((await session.run("print('remembered' in globals())", { timeoutSecs: 120 })).stdout).toBe("False\n");
+    });
+
+    it("a notebook opened from a file (as `runtimed open` does) is saved from the page with Save", async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runtimed-page-save-"));
+      try {
+        const file = path.join(dir, "saved.ipynb");
+        const { socketPath, cacheDir } = harness().room;
+        const opener = await Session.open(file, { socketPath, cacheDir, autoStart: false });
+        const cellId = opener.createCell("answer = 42");
+        await opener.close({ shutdownKernel: false });
+
+        const page = await harness().newPage();
+        await openNotebook(page, harness(), file);
+        const textarea = cellLocator(page, cellId).locator("textarea");
+        await textarea.click();
+        await page.keyboard.press("End");
+        await page.keyboard.type("  # from the page");
+        await page.getByRole("button", { name: "Save" }).click();
+        await page.locator(".message.notice", { hasText: `Saved ${file}` }).waitFor();
+        const saved = JSON.parse(fs.readFileSync(file, "utf8")) as { cells: { source: string[] }[] };
+        expect(saved.cells.map((cell) => cell.source.join(""))).toEqual(["answer = 42  # from the page"]);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 }
