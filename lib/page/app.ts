@@ -27,4 +27,6 @@ const app = document.getElementById("app") ?? document.body;
 replaceChildren(app, h("header", {}, h("a", { className: "home", href: "#/" }, "runtimed")), main);
 window.addEventListener("hashchange", route);
 window.addEventListener("pagehide", () => current?.dispose());
+// Back from the browser's page cache, the view's session is closed: open it again.
+window.addEventListener("pageshow", (event) => event.persisted && route());
 route();

@@ -33,7 +33,7 @@ export class KernelBar {
       }
     };
     const save = h("button", { className: "save", title: "Save to the notebook's file (Ctrl+S)", hidden: true, onclick: act(actions.save) }, "Save");
-    const startOrRestart = h("button", { className: "restart", onclick: act(() => (session.kernelStarted ? session.restartKernel() : session.startKernel())) }, "Restart");
+    const startOrRestart = h("button", { className: "restart", onclick: act(() => (session.kernelStarted ? session.restartKernel() : session.startKernel({ notebookPath: session.getMetadata(NOTEBOOK_PATH_KEY) }))) }, "Restart");
     this.element = h(
       "div",
       { className: "kernel-bar" },
