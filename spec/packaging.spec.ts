@@ -33,7 +33,24 @@ afterAll(() => {
 describe("the published package", () => {
   it("contains only what users need", () => {
     const files = packed.files.map((file) => file.path);
-    expect(files).toEqual(expect.arrayContaining(["package.json", "README.md", "dist/index.js", "dist/index.mjs", "dist/index.d.ts", "dist/cli/main.js", "dist/daemon/main.js"]));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "package.json",
+        "README.md",
+        "dist/index.js",
+        "dist/index.mjs",
+        "dist/index.d.ts",
+        "dist/cli/main.js",
+        "dist/daemon/main.js",
+        "dist/browser.mjs",
+        "dist/browser.d.ts",
+        "dist/page/index.html",
+        "dist/page/app.js",
+        "dist/page/page.css",
+      ]),
+    );
+    // The page is the bundle alone: no compiled module of lib/page besides it.
+    expect(files.filter((file) => file.startsWith("dist/page/")).sort()).toEqual(["dist/page/app.js", "dist/page/app.js.map", "dist/page/index.html", "dist/page/page.css"]);
     const unexpected = files.filter((file) => !file.startsWith("dist/") && !["package.json", "README.md", "LICENSE"].includes(file));
     expect(unexpected).toEqual([]);
     expect(files.some((file) => file.startsWith("dist/spec") || file.endsWith(".ts") && !file.endsWith(".d.ts"))).toBe(false);
@@ -51,6 +68,12 @@ describe("the published package", () => {
     expect(JSON.parse(output)).toEqual({ session: "function", same: true, daemonClient: "function", operators: "function" });
   });
 
+  it("exports runtimed/browser: an ESM bundle with the same Session API", () => {
+    const script = "import('runtimed/browser').then((browser) => console.log(JSON.stringify({ session: typeof browser.Session, pageUrl: typeof browser.pageUrl, stdout: typeof browser.stdout })));";
+    const output = execFileSync(process.execPath, ["-e", script], { cwd: scratch, encoding: "utf8" });
+    expect(JSON.parse(output)).toEqual({ session: "function", pageUrl: "function", stdout: "function" });
+  });
+
   it("declares types, engines and a working bin", () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(scratch, "node_modules", "runtimed", "package.json"), "utf8")) as {
       exports: Record<string, unknown>;
@@ -58,6 +81,7 @@ describe("the published package", () => {
       bin: Record<string, string>;
     };
     expect(manifest.exports["."]).toEqual({ types: "./dist/index.d.ts", import: "./dist/index.mjs", require: "./dist/index.js" });
+    expect(manifest.exports["./browser"]).toEqual({ types: "./dist/browser.d.ts", import: "./dist/browser.mjs" });
     expect(manifest.engines.node).toMatch(/>=\s*20/);
     const bin = path.join(scratch, "node_modules", "runtimed", manifest.bin.runtimed!);
     expect(execFileSync(process.execPath, [bin, "--version"], { encoding: "utf8" }).trim()).toMatch(/\d+\.\d+\.\d+/);

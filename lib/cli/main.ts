@@ -23,6 +23,7 @@ Commands:
   rooms [--json]                List open notebook rooms
   pool [--flush] [--json]       Show (or flush) prewarmed environments
   run <notebook.ipynb>          Execute every code cell of a notebook
+  open [notebook.ipynb]         Print the web page's address (with the token), opening a notebook there
   mcp                           Serve MCP on stdio: AI agents work in live notebooks
 
 Options for every command:
@@ -34,6 +35,7 @@ Options for every command:
 Examples:
   runtimed daemon status
   runtimed run analysis.ipynb -o analysis.out.ipynb
+  runtimed open analysis.ipynb
 `;
 
 type Command = (argv: string[], context: CliContext) => Promise<number>;
@@ -45,6 +47,7 @@ const commands: Record<string, () => Promise<Command>> = {
   rooms: async () => (await import("./rooms")).roomsCommand,
   pool: async () => (await import("./rooms")).poolCommand,
   run: async () => (await import("./run-notebook")).runCommand,
+  open: async () => (await import("./open")).openCommand,
   mcp: async () => (await import("./mcp")).mcpCommand,
 };
 

@@ -4,8 +4,8 @@ import { RuntimedError } from "./errors";
 // Plain maps and arrays only: records and structured clones would tie both ends to msgpackr.
 const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
 
-/** Encodes a protocol value as msgpack. */
-export function encodeMessage(value: unknown): Buffer {
+/** Encodes a protocol value as msgpack (a Node Buffer at run time in Node; typed as the bytes every runtime has). */
+export function encodeMessage(value: unknown): Uint8Array {
   return packr.pack(value);
 }
 

@@ -1,0 +1,111 @@
+/**
+ * What the browser specs share: the page built into a temp dir (so they do not depend on
+ * `npm run build`), an in-process daemon serving it, and one headless Chromium — one of each
+ * per spec file, all stopped after the file's tests even when they fail.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { pageUrl } from "../../lib/protocol/page-url";
+import { removeDir, startTestDaemon, type TestRoom } from "../integration/harness";
+
+/** Debian's Chromium, which `.ci/run` installs. */
+export const CHROMIUM = "/usr/bin/chromium";
+
+/** Why the browser specs cannot run here, or undefined when they can. */
+export const chromiumMissing: string | undefined = fs.existsSync(CHROMIUM) ? undefined : `Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`;
+
+// Without these, Chromium's background networking (updates, sync, field trials) makes connections
+// that are refused on a machine without internet, and slows every start.
+const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"];
+
+const { buildPage } = require("../../scripts/build-page.cjs") as { buildPage(outDir: string): Promise<string> };
+
+/** A daemon serving a freshly built page, and a browser to look at it with. */
+export interface PageHarness {
+  room: TestRoom;
+  browser: Browser;
+  /** The daemon's base URL, `http://127.0.0.1:<port>/`. */
+  url: string;
+  token: string;
+  /** A page in a fresh browser context (its own cookies), closed with the harness. */
+  newPage(options?: { viewport?: { width: number; height: number } }): Promise<Page>;
+  /** Errors thrown in any page this harness opened (uncaught exceptions, console errors). */
+  pageErrors: string[];
+}
+
+/**
+ * Starts the harness before a spec file's tests and stops it after them. Call at the top of a
+ * `describe` that runs only when {@link chromiumMissing} is undefined.
+ */
+export function usePageHarness(): () => PageHarness {
+  let harness: PageHarness | undefined;
+  let pageDir: string | undefined;
+  let room: TestRoom | undefined;
+  let browser: Browser | undefined;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    pageDir = await buildPage(fs.mkdtempSync(path.join(os.tmpdir(), "runtimed-page-")));
+    room = await startTestDaemon({ pageDir });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
+    const { url, token } = room.daemon.status();
+    const pageErrors: string[] = [];
+    const launched = browser;
+    harness = {
+      room,
+      browser,
+      url,
+      token,
+      pageErrors,
+      async newPage(options = {}) {
+        const context = await launched.newContext({ viewport: options.viewport ?? { width: 1000, height: 700 } });
+        contexts.push(context);
+        const page = await context.newPage();
+        page.on("pageerror", (error) => pageErrors.push(`page error: ${error.message}`));
+        page.on("console", (message) => {
+          if (message.type() === "error") pageErrors.push(`console error: ${message.text()}`);
+        });
+        return page;
+      },
+    };
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    await room?.dispose();
+    if (room) removeDir(room.cacheDir);
+    if (pageDir) removeDir(pageDir);
+  }, 120_000);
+
+  return () => {
+    if (!harness) throw new Error("the page harness is not running (usePageHarness() belongs at the top of the spec's describe)");
+    return harness;
+  };
+}
+
+/** Opens notebook `notebookId` in `page` as `runtimed open` would, and waits until it is connected. */
+export async function openNotebook(page: Page, harness: PageHarness, notebookId: string): Promise<void> {
+  await page.goto(pageUrl(harness.url, harness.token, { notebook: notebookId }));
+  await page.locator(".kernel-bar .connection[data-state=connected]").waitFor({ timeout: 60_000 });
+}
+
+/** The cell element of `cellId` on the page. */
+export function cellLocator(page: Page, cellId: string) {
+  return page.locator(`.cell[data-cell-id="${cellId}"]`);
+}
+
+/** Polls `read` until it gives `expected` (deeply equal); fails showing the last value after `timeoutMs`. */
+export async function eventually<T>(read: () => T | Promise<T>, expected: T, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    last = await read();
+    if (JSON.stringify(last) === JSON.stringify(expected)) return;
+    if (Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  expect(last).toEqual(expected);
+}
