@@ -32,6 +32,8 @@ export interface ExecutionHost {
   forgetDisplays(cellId: string): void;
   /** Applies update_display_data to every other cell showing the display. */
   updateDisplayElsewhere(displayId: string, content: Record<string, unknown>, exceptCellId: string): void;
+  /** Runs `work` right after the current turn (guarded: a throw is logged, never reaches the event loop). */
+  afterResult(work: () => void): void;
   /** Something went wrong that the execution survives (logged by the room). */
   warn(message: string, fields: Record<string, unknown>): void;
 }
@@ -48,12 +50,6 @@ export interface ExecutionStartOptions {
 const MIN_WRITE_INTERVAL_MS = 50;
 const MAX_WRITE_INTERVAL_MS = 2000;
 const BYTES_PER_EXTRA_MS = 512;
-// A young execution writes its first outputs at once instead: the kernel is still busy then (a
-// `1+1` reports idle ~2.5 ms after its result), so the write is off the critical path and the
-// final write, when the kernel says it is done, usually has nothing left to change.
-const EAGER_WRITES = 2;
-// Large outputs wait for the coalesced write: writing them early would store partial copies.
-const EAGER_WRITE_MAX_BYTES = 64 * 1024;
 // Live events: at most one per output per interval while a cell is chatty. Streams send only
 // what they gained; other outputs are sent whole, so their interval grows with their size.
 const LIVE_INTERVAL_MS = 10;
@@ -93,10 +89,8 @@ export class Execution {
   private sawIdle = false;
   private finished = false;
   private writeTimer: NodeJS.Timeout | undefined;
-  private startedAt = 0;
   /** What the last write put into the document, and the daemon's change count right after it. */
   private lastWrite: { outputs: string[]; count: number | null; ownChanges: number } | undefined;
-  private eagerWrites = 0;
   /** Outputs changed since the last live broadcast, by index. */
   private readonly pendingLive = new Map<number, OutputEntry>();
   /** Each stream output as clients read it, by stream. */
@@ -134,7 +128,6 @@ export class Execution {
     this.host.forgetDisplays(this.cellId);
     const { msgId, reply } = kernel.executeRequest(source, { allowStdin: this.options.allowStdin ?? true, storeHistory: true, stopOnError: false });
     this.msgId = msgId;
-    this.startedAt = Date.now();
     // Clearing the document is not on the kernel's critical path: a cell that finishes within
     // the first write interval makes one document change in all.
     this.scheduleWrite();
@@ -281,15 +274,7 @@ export class Execution {
     // The first change goes out at once; a burst after it is merged into one event per output
     // per interval, so a chatty cell costs a bounded number of broadcasts.
     if (!this.liveTimer || this.pendingStreamBytes() > MAX_PENDING_LIVE_BYTES) this.flushLive();
-    const young = Date.now() - this.startedAt < MIN_WRITE_INTERVAL_MS;
-    if (this.eagerWrites < EAGER_WRITES && young && this.outputBytes() < EAGER_WRITE_MAX_BYTES) {
-      this.eagerWrites += 1;
-      if (this.writeTimer) clearTimeout(this.writeTimer);
-      this.writeTimer = undefined;
-      this.writeDocument(false);
-    } else {
-      this.scheduleWrite();
-    }
+    this.scheduleWrite();
   }
 
   /** Sends the outputs changed since the last live broadcast, and opens a new interval. */
@@ -344,18 +329,17 @@ export class Execution {
     if (this.writeTimer) clearTimeout(this.writeTimer);
     this.writeTimer = undefined;
     this.outputs.dispose();
+    let stored: string[] | undefined;
     try {
       // One that never reached a kernel (cancelled, or its kernel never came) leaves the cell
       // as its last run left it: its outputs and execution count are still true.
-      if (this.isStarted) this.writeDocument(true);
+      if (this.isStarted) stored = this.storedOutputs(true);
     } catch (failure) {
       // The outputs went out live; the document keeps what it had. Said in the log and the result.
-      this.host.warn("could not write outputs into the document", { cell_id: this.cellId, error: String(failure) });
+      this.host.warn("could not store the outputs", { cell_id: this.cellId, error: String(failure) });
       if (success) error = { code: "INTERNAL", message: `The outputs could not be stored: ${(failure as Error).message}` };
       success = false;
     }
-    // The document change reaches every client before the event that says the cell is done.
-    this.host.document.flushSync();
     this.host.broadcast({
       event: "execution_done",
       execution_id: this.executionId,
@@ -365,6 +349,16 @@ export class Execution {
       error,
     });
     this.resolveDone();
+    // The result does not wait for Automerge: the document write (and its sync to every client)
+    // follows at once, off the path from the kernel's reply to the caller. Sessions show a
+    // finished execution's outputs meanwhile (see ResultOverlay), so reads stay consistent.
+    if (stored) {
+      const outputs = stored;
+      this.host.afterResult(() => {
+        this.writeOutputs(outputs);
+        this.host.document.flushSync();
+      });
+    }
   }
 
   /** Runs `work`; a throw ends this execution with an error instead of reaching the event loop. */
@@ -429,21 +423,25 @@ export class Execution {
     return encoded;
   }
 
-  private writeDocument(final: boolean): void {
-    const document = this.host.document;
-    const index = findCellIndex(document.doc, this.cellId);
-    if (index < 0) {
-      // Deleted while running: nothing to write into, and large streams need no file.
-      if (final) for (const entry of this.outputs.entries) if (entry instanceof StreamOutput) entry.discard();
-      return;
-    }
-    const outputs = [
+  /** The outputs as the document stores them (streams: a preview while running, sealed at the end). */
+  private storedOutputs(final: boolean): string[] {
+    return [
       ...this.outputs.entries.map((entry) => (entry instanceof StreamOutput ? this.storedStream(entry, final) : this.storedManifest(entry))),
       ...this.trailing.map((output) => this.storedManifest(output)),
     ];
+  }
+
+  private writeDocument(final: boolean): void {
+    this.writeOutputs(this.storedOutputs(final));
+  }
+
+  private writeOutputs(outputs: string[]): void {
+    const document = this.host.document;
+    const index = findCellIndex(document.doc, this.cellId);
+    if (index < 0) return; // deleted while running: nothing to write into
     const count = this.executionCount;
     // Reading the document inside a change costs more than the change: skip a write that would
-    // change nothing (the usual final write of a short cell, whose outputs went in eagerly).
+    // change nothing (a final write after a coalesced one that had it all).
     const last = this.lastWrite;
     if (last && last.ownChanges === document.ownChangeCount && last.count === count && sameStrings(last.outputs, outputs)) return;
     document.change(`outputs ${this.cellId}`, (draft) => {

@@ -62,6 +62,8 @@ export class Room implements ExecutionHost {
   private readonly executions: ExecutionQueue;
   private readonly displays: RoomDisplays;
   private pendingInput: JupyterMessage | undefined;
+  private readonly deferred: (() => void)[] = [];
+  private deferredRun: NodeJS.Immediate | undefined;
   private saveTimer: NodeJS.Timeout | undefined;
   private notebookPath: string | undefined;
   private closed = false;
@@ -268,6 +270,24 @@ export class Room implements ExecutionHost {
     this.displays.update(displayId, content, exceptCellId, this.executions.running);
   }
 
+  afterResult(work: () => void): void {
+    this.deferred.push(work);
+    this.deferredRun ??= setImmediate(() => this.runDeferred());
+  }
+
+  /** Runs the work `afterResult` queued (at once when the room closes, so nothing is lost). */
+  private runDeferred(): void {
+    if (this.deferredRun) clearImmediate(this.deferredRun);
+    this.deferredRun = undefined;
+    for (const work of this.deferred.splice(0)) {
+      try {
+        work();
+      } catch (error) {
+        this.warn("could not write outputs into the document", { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      }
+    }
+  }
+
   warn(message: string, fields: Record<string, unknown>): void {
     this.options.logger.warn(message, { notebook_id: this.notebookId, ...fields });
   }
@@ -318,6 +338,7 @@ export class Room implements ExecutionHost {
     if (this.closed) return;
     this.closed = true;
     this.executions.close("The daemon is shutting down");
+    this.runDeferred();
     // Saved before the kernel's shutdown is awaited: a room reopened meanwhile loads this.
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.save();

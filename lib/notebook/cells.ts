@@ -154,6 +154,14 @@ export function readCell(doc: NotebookDoc, cellId: string): CellSnapshot | undef
   return index < 0 ? undefined : readCellAt(doc, index);
 }
 
+/** A cell's output manifests and execution count as stored (cheap: nothing else is read), or undefined. */
+export function readCellOutputs(doc: NotebookDoc, cellId: string): { outputs: string[]; executionCount: number | null } | undefined {
+  const index = findCellIndex(doc, cellId);
+  if (index < 0) return undefined;
+  const cell = doc.cells[index]!;
+  return { outputs: cell.outputs.map(plainString), executionCount: typeof cell.execution_count === "number" ? cell.execution_count : null };
+}
+
 /** Detached copies of every cell, in order. */
 export function readCells(doc: NotebookDoc): CellSnapshot[] {
   const cells: CellSnapshot[] = [];

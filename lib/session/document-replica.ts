@@ -17,6 +17,7 @@ export class DocumentReplica {
   private readonly patchesSubject = new Subject<DocumentPatch>();
   private headsWaiters: { heads: string[]; resolve: () => void }[] = [];
   private ackScheduled = false;
+  private remoteChangeListener: (() => void) | undefined;
 
   /** Every change, with its patches and whether it was made here or came from elsewhere. */
   readonly patches$: Observable<DocumentPatch> = this.patchesSubject.asObservable();
@@ -52,14 +53,22 @@ export class DocumentReplica {
     this.flushSync();
   }
 
+  /** Called after each sync message that changed the document (whether or not anyone wants patches). */
+  onRemoteChange(listener: () => void): void {
+    this.remoteChangeListener = listener;
+  }
+
   /** Applies a sync message from the daemon. */
   receive(message: Uint8Array): void {
     let patches: Automerge.Patch[] = [];
-    const before = this.current;
+    const headsBefore = Automerge.getHeads(this.current);
     const options = this.patchesSubject.observed ? { patchCallback: (p: Automerge.Patch[]) => void (patches = patches.concat(p)) } : {};
     [this.current, this.syncState] = Automerge.receiveSyncMessage(this.current, this.syncState, message, options);
+    // (receiveSyncMessage returns a new document object even when nothing changed.)
+    const changed = !sameHeads(headsBefore, Automerge.getHeads(this.current));
+    if (changed) this.remoteChangeListener?.();
     if (patches.length > 0) this.patchesSubject.next({ origin: "remote", patches });
-    this.scheduleAck(this.current !== before);
+    this.scheduleAck(changed);
     this.checkWaiters();
   }
 
@@ -118,4 +127,8 @@ export class DocumentReplica {
       this.send(message);
     }
   }
+}
+
+function sameHeads(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((head, i) => head === b[i]);
 }

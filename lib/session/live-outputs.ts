@@ -22,6 +22,9 @@ export function liveOutputs(cellId: string, sources: OutputSources): Observable<
   return new Observable<Output[]>((subscriber) => {
     let live: Output[] | null = null;
     let shownKey: readonly unknown[] | undefined;
+    // After the cell is done, its live outputs stay until the document holds them (the daemon
+    // writes them a moment after it says the cell is done): no flicker back to the old ones.
+    let keyAtDone: readonly unknown[] | undefined;
     const emitLive = () => subscriber.next(live!.filter((output) => output !== undefined));
     const emitDocument = () => {
       const key = sources.documentKey();
@@ -32,10 +35,17 @@ export function liveOutputs(cellId: string, sources: OutputSources): Observable<
     const goLive = () => {
       live = [];
       shownKey = undefined;
+      keyAtDone = undefined;
+    };
+    const documentChanged = () => {
+      if (live === null) return emitDocument();
+      if (keyAtDone === undefined || sameItems(keyAtDone, sources.documentKey())) return;
+      live = null;
+      emitDocument();
     };
     emitDocument();
     const subscriptions = [
-      sources.documentChanged$.subscribe({ next: () => live === null && emitDocument(), complete: () => subscriber.complete() }),
+      sources.documentChanged$.subscribe({ next: documentChanged, complete: () => subscriber.complete() }),
       sources.events$.subscribe((event) => {
         if (!("cellId" in event) || event.cellId !== cellId) return;
         switch (event.type) {
@@ -56,8 +66,9 @@ export function liveOutputs(cellId: string, sources: OutputSources): Observable<
             goLive();
             return emitLive();
           case "execution_done":
-            live = null;
-            return emitDocument();
+            if (live === null) return emitDocument();
+            keyAtDone = sources.documentKey();
+            return;
         }
       }),
     ];

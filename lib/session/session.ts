@@ -41,6 +41,7 @@ import { toResult } from "./operators/to-result";
 import { liveOutputs } from "./live-outputs";
 import { OutputDecoder } from "./output-decoder";
 import { EventIntake } from "./event-intake";
+import { ResultOverlay } from "./result-overlay";
 import { sessionPlatform, type RoomTransport } from "./platform";
 import { globalWebSocketFactory, type WebSocketFactory } from "../transport/websocket-pipe";
 import { needsUrl, webSocketTransport } from "../transport/websocket-transport";
@@ -115,6 +116,7 @@ export class Session implements AsyncDisposable {
   private readonly replica = new DocumentReplica();
   private readonly outputs: OutputDecoder;
   private readonly intake: EventIntake;
+  private readonly overlay = new ResultOverlay();
   private readonly link: RoomLink;
   private closed = false;
 
@@ -157,8 +159,11 @@ export class Session implements AsyncDisposable {
     );
     this.connection$ = this.link.state$;
     this.patches$ = this.replica.patches$;
+    this.replica.onRemoteChange(() => {
+      if (this.overlay.size > 0) this.overlay.prune(this.replica.doc);
+    });
     // Outputs read before a fetched blob arrived are read again when it has.
-    this.cells$ = merge(this.replica.patches$, this.outputs.resolved$).pipe(
+    this.cells$ = merge(this.replica.patches$, this.outputs.resolved$, this.overlay.noted$).pipe(
       startWith(null),
       map(() => this.getCells()),
       distinctUntilChanged((a, b) => JSON.stringify(a) === JSON.stringify(b)),
@@ -229,6 +234,8 @@ export class Session implements AsyncDisposable {
         (subject as Subject<unknown>).complete();
       }
       this.replica.complete();
+      this.outputs.close();
+      this.overlay.complete();
     }
   }
 
@@ -404,7 +411,7 @@ export class Session implements AsyncDisposable {
    */
   outputs$(cellId: string): Observable<Output[]> {
     return liveOutputs(cellId, {
-      documentChanged$: merge(this.replica.patches$, this.outputs.resolved$),
+      documentChanged$: merge(this.replica.patches$, this.outputs.resolved$, this.overlay.noted$),
       events$: this.eventsSubject.asObservable(),
       documentKey: () => [...(readCell(this.replica.doc, cellId)?.outputs ?? []), this.outputs.generation],
       fromDocument: () => this.documentOutputs(cellId),
@@ -466,11 +473,15 @@ export class Session implements AsyncDisposable {
   }
 
   private toCell(cell: CellSnapshot): Cell {
+    const finished = this.overlay.size > 0 ? this.overlay.lookup(cell.id, this.replica.doc) : undefined;
+    if (finished) return { ...cell, executionCount: finished.executionCount, outputs: finished.outputs };
     return { ...cell, outputs: cell.outputs.map((encoded) => this.outputs.decode(encoded)) };
   }
 
-  /** One cell's outputs as the document has them. */
+  /** One cell's outputs as the document has them (or as a result just said, until it has them). */
   private documentOutputs(cellId: string): Output[] {
+    const finished = this.overlay.size > 0 ? this.overlay.lookup(cellId, this.replica.doc) : undefined;
+    if (finished) return finished.outputs;
     return readCell(this.replica.doc, cellId)?.outputs.map((encoded) => this.outputs.decode(encoded)) ?? [];
   }
 
@@ -482,7 +493,8 @@ export class Session implements AsyncDisposable {
         filter((state) => state === "stopped"),
         map(() => undefined),
       ),
-      documentOutputs: (cellId) => this.documentOutputs(cellId),
+      documentOutputs: (cellId) => readCell(this.replica.doc, cellId)?.outputs.map((encoded) => this.outputs.decode(encoded)) ?? [],
+      noteResult: (result) => this.overlay.note(result, this.replica.doc),
       heads: () => this.replica.heads,
       request: <A extends RequestBody["action"]>(body: Extract<RequestBody, { action: A }>, signal?: AbortSignal) => this.request(body, signal),
     };
