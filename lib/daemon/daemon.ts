@@ -107,7 +107,11 @@ export class Daemon {
     this.collector = new BlobCollector({
       blobDir: blobs.directory,
       documentsDir: daemonFiles(cacheDir).notebookDocs,
-      loadedDocuments: () => [...this.rooms.values()].map((room) => room.document.doc),
+      loadedDocuments: () =>
+        [...this.rooms.values()].map((room) => {
+          room.flushWrites();
+          return room.document.doc;
+        }),
       tempFilesInUse: () => blobs.tempFilesInUse,
       logger,
       graceSecs: options.blobGraceSecs,

@@ -32,8 +32,8 @@ export interface ExecutionHost {
   forgetDisplays(cellId: string): void;
   /** Applies update_display_data to every other cell showing the display. */
   updateDisplayElsewhere(displayId: string, content: Record<string, unknown>, exceptCellId: string): void;
-  /** Runs `work` right after the current turn (guarded: a throw is logged, never reaches the event loop). */
-  afterResult(work: () => void): void;
+  /** Makes `write` (this cell's final document write) a moment later, with other cells' (guarded: a throw is logged). */
+  writeAfterResult(cellId: string, write: () => void): void;
   /** Something went wrong that the execution survives (logged by the room). */
   warn(message: string, fields: Record<string, unknown>): void;
 }
@@ -354,10 +354,7 @@ export class Execution {
     // finished execution's outputs meanwhile (see ResultOverlay), so reads stay consistent.
     if (stored) {
       const outputs = stored;
-      this.host.afterResult(() => {
-        this.writeOutputs(outputs);
-        this.host.document.flushSync();
-      });
+      this.host.writeAfterResult(this.cellId, () => this.writeOutputs(outputs));
     }
   }
 

@@ -6,6 +6,7 @@ import { RuntimedError } from "../protocol/errors";
 import { FrameType, type Broadcast, type KernelStatus, type ResponseData, type RoomAction, type RoomRequestBody, type RoomSummary } from "../protocol/messages";
 import type { BlobStore } from "./blob-store";
 import { CommStore } from "./comm-store";
+import { DeferredWrites } from "./deferred-writes";
 import { Execution, type ExecutionHost } from "./execution";
 import { ExecutionQueue } from "./execution-queue";
 import type { KernelLaunchRequest, KernelProvider } from "./kernel-provider";
@@ -44,6 +45,8 @@ export interface RoomOptions {
 }
 
 const DEFAULT_KERNEL: Pick<KernelLaunchRequest, "kernelType" | "envSource"> = { kernelType: "python", envSource: "auto" };
+/** Finished executions' document writes within this long share one Automerge change. */
+const WRITE_WINDOW_MS = 20;
 
 type Handlers = { [A in RoomAction]: (request: Extract<RoomRequestBody, { action: A }>) => Promise<ResponseData[A]> | ResponseData[A] };
 
@@ -62,8 +65,7 @@ export class Room implements ExecutionHost {
   private readonly executions: ExecutionQueue;
   private readonly displays: RoomDisplays;
   private pendingInput: JupyterMessage | undefined;
-  private readonly deferred: (() => void)[] = [];
-  private deferredRun: NodeJS.Immediate | undefined;
+  private readonly writes: DeferredWrites;
   private saveTimer: NodeJS.Timeout | undefined;
   private notebookPath: string | undefined;
   private closed = false;
@@ -79,6 +81,11 @@ export class Room implements ExecutionHost {
       refused: (peer, problem) => this.refusedChange(peer as RoomPeer, problem),
     });
     this.document.onChange(() => this.scheduleSave());
+    this.writes = new DeferredWrites(
+      WRITE_WINDOW_MS,
+      () => this.document.flushSync(),
+      (error) => this.warn("could not write outputs into the document", { error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+    );
     this.file = new NotebookFile(this.document, options.blobs);
     this.kernel = kernelFactory(this);
     this.displays = new RoomDisplays(this.document, options.blobs, (message) => this.broadcast(message), (message, fields) => this.warn(message, fields));
@@ -179,6 +186,7 @@ export class Room implements ExecutionHost {
     execution_status: (request) => this.executions.status(request.execution_id),
     clear_outputs: async (request) => {
       await this.document.awaitHeads(request.heads);
+      this.flushWrites();
       const index = findCellIndex(this.document.doc, request.cell_id);
       if (index < 0) throw cellNotFound(request.cell_id, this.notebookId);
       this.forgetDisplays(request.cell_id);
@@ -219,6 +227,7 @@ export class Room implements ExecutionHost {
     get_queue_state: () => this.executions.state(),
     await_heads: async (request) => {
       await this.document.awaitHeads(request.heads);
+      this.flushWrites();
       return { heads: this.document.heads };
     },
     send_input: (request) => {
@@ -248,8 +257,14 @@ export class Room implements ExecutionHost {
     },
     room_info: () => ({ notebook_id: this.notebookId, clients: this.peers.size, path: this.file.linkedPath }),
     // Reload a file changed on disk only when no one else is working in the room.
-    open_notebook: (request) => this.file.open(request.path, { reloadIfChanged: this.peers.size <= 1 }),
-    save_notebook: (request) => this.file.save(request.path),
+    open_notebook: (request) => {
+      this.flushWrites();
+      return this.file.open(request.path, { reloadIfChanged: this.peers.size <= 1 });
+    },
+    save_notebook: (request) => {
+      this.flushWrites();
+      return this.file.save(request.path);
+    },
   };
 
   // -- ExecutionHost ---------------------------------------------------------------------------
@@ -267,25 +282,17 @@ export class Room implements ExecutionHost {
   }
 
   updateDisplayElsewhere(displayId: string, content: Record<string, unknown>, exceptCellId: string): void {
+    this.flushWrites();
     this.displays.update(displayId, content, exceptCellId, this.executions.running);
   }
 
-  afterResult(work: () => void): void {
-    this.deferred.push(work);
-    this.deferredRun ??= setImmediate(() => this.runDeferred());
+  writeAfterResult(cellId: string, write: () => void): void {
+    this.writes.add(cellId, write);
   }
 
-  /** Runs the work `afterResult` queued (at once when the room closes, so nothing is lost). */
-  private runDeferred(): void {
-    if (this.deferredRun) clearImmediate(this.deferredRun);
-    this.deferredRun = undefined;
-    for (const work of this.deferred.splice(0)) {
-      try {
-        work();
-      } catch (error) {
-        this.warn("could not write outputs into the document", { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-      }
-    }
+  /** Makes the document writes of finished executions now (before anything that reads or replaces outputs). */
+  flushWrites(): void {
+    this.writes.flush();
   }
 
   warn(message: string, fields: Record<string, unknown>): void {
@@ -295,6 +302,10 @@ export class Room implements ExecutionHost {
   // -- kernel events (RoomKernelHost) -----------------------------------------------------------
 
   statusChanged(status: KernelStatus): void {
+    // An execution's own start and end say busy and idle (clients infer them): two frames fewer
+    // per execution, each a wake-up of every client.
+    const running = this.executions.running;
+    if ((status === "busy" || status === "idle") && running?.isStarted && !running.isFinished) return;
     this.broadcast(this.kernelStatusEvent(status));
   }
 
@@ -338,7 +349,7 @@ export class Room implements ExecutionHost {
     if (this.closed) return;
     this.closed = true;
     this.executions.close("The daemon is shutting down");
-    this.runDeferred();
+    this.flushWrites();
     // Saved before the kernel's shutdown is awaited: a room reopened meanwhile loads this.
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.save();

@@ -4,7 +4,7 @@ import { createNotebookDoc, type NotebookDoc } from "../notebook/schema";
 import type { DocumentPatch } from "./types";
 
 /** How long the answer to a daemon change may wait (it is not on anyone's path). */
-const ACK_DELAY_MS = 5;
+const ACK_DELAY_MS = 50;
 
 /**
  * A client's copy of the notebook document and its half of the Automerge sync protocol.

@@ -3,7 +3,7 @@ import { Observable } from "rxjs";
 import { RuntimedError } from "../protocol/errors";
 import type { RequestBody, ResponseData } from "../protocol/messages";
 import { ExecutionTracker } from "./execution-tracker";
-import type { ExecutionEvent, ExecutionResult, Output, RoomEvent } from "./types";
+import type { ExecutionEvent, Output, RoomEvent } from "./types";
 
 /** What an execution needs from its session. */
 export interface ExecutionContext {
@@ -14,8 +14,6 @@ export interface ExecutionContext {
   stopped$: Observable<void>;
   /** A cell's outputs as the document has them. */
   documentOutputs(cellId: string): Output[];
-  /** A result arrived (its outputs may reach the document a moment later). */
-  noteResult(result: ExecutionResult): void;
   heads(): string[];
   /** Sends a request (waiting for a reconnect under way); not sent once `signal` is aborted. */
   request<A extends RequestBody["action"]>(body: Extract<RequestBody, { action: A }>, signal?: AbortSignal): Promise<ResponseData[A]>;
@@ -52,10 +50,7 @@ export function executionObservable(context: ExecutionContext, cellId: string, o
     const deliver = (event: RoomEvent) => {
       if (finished) return;
       for (const executionEvent of tracker.apply(event)) {
-        if (executionEvent.type === "result") {
-          finished = true;
-          context.noteResult(executionEvent.result);
-        }
+        if (executionEvent.type === "result") finished = true;
         subscriber.next(executionEvent);
         if (finished) subscriber.complete();
       }

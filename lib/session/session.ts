@@ -42,6 +42,7 @@ import { liveOutputs } from "./live-outputs";
 import { OutputDecoder } from "./output-decoder";
 import { EventIntake } from "./event-intake";
 import { ResultOverlay } from "./result-overlay";
+import { RoomResults } from "./room-results";
 import { sessionPlatform, type RoomTransport } from "./platform";
 import { globalWebSocketFactory, type WebSocketFactory } from "../transport/websocket-pipe";
 import { needsUrl, webSocketTransport } from "../transport/websocket-transport";
@@ -117,6 +118,7 @@ export class Session implements AsyncDisposable {
   private readonly outputs: OutputDecoder;
   private readonly intake: EventIntake;
   private readonly overlay = new ResultOverlay();
+  private readonly results = new RoomResults((result) => this.overlay.note(result, this.replica.doc));
   private readonly link: RoomLink;
   private closed = false;
 
@@ -154,7 +156,10 @@ export class Session implements AsyncDisposable {
       {
         replica: this.replica,
         broadcast: (message) => this.intake.receive(message),
-        opened: () => this.intake.reset(),
+        opened: () => {
+          this.intake.reset();
+          this.results.reset();
+        },
       },
     );
     this.connection$ = this.link.state$;
@@ -494,7 +499,6 @@ export class Session implements AsyncDisposable {
         map(() => undefined),
       ),
       documentOutputs: (cellId) => readCell(this.replica.doc, cellId)?.outputs.map((encoded) => this.outputs.decode(encoded)) ?? [],
-      noteResult: (result) => this.overlay.note(result, this.replica.doc),
       heads: () => this.replica.heads,
       request: <A extends RequestBody["action"]>(body: Extract<RequestBody, { action: A }>, signal?: AbortSignal) => this.request(body, signal),
     };
@@ -507,7 +511,13 @@ export class Session implements AsyncDisposable {
       this.kernelStatusSubject.next(event.status);
     } else if (event.type === "queue_changed") {
       this.queueStateSubject.next({ executing: event.executing, queued: event.queued });
+    } else if (event.type === "execution_started" && this.kernelStatusSubject.value === "idle") {
+      // The daemon does not broadcast the busy and idle of an execution: its start and end say them.
+      this.kernelStatusSubject.next("busy");
+    } else if (event.type === "execution_done" && this.kernelStatusSubject.value === "busy") {
+      this.kernelStatusSubject.next("idle");
     }
+    this.results.apply(event);
     this.eventsSubject.next(event);
   }
 }

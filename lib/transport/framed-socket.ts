@@ -99,14 +99,15 @@ export class FramedSocket implements ServerPipe {
   }
 
   /**
-   * Writes a header and its payload (never copied). Every frame written in one tick of the event
-   * loop leaves in one system call: the socket is corked until the tick ends.
+   * Writes a header and its payload (never copied). Frames written in one turn of the event loop
+   * (several kernel messages read at once, say) leave in one system call: each is a wake-up of
+   * the peer, which on a small machine costs more than the bytes.
    */
   private write(header: Buffer, payload: Uint8Array): void {
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
-      process.nextTick(() => {
+      setImmediate(() => {
         this.corked = false;
         this.socket.uncork();
       });
