@@ -45,6 +45,7 @@ export class ExecutionQueue {
   /** Repeats an interrupt while the execution it was for still runs. */
   private reinterruptTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private stateScheduled = false;
 
   constructor(private readonly host: ExecutionQueueHost) {}
 
@@ -166,8 +167,17 @@ export class ExecutionQueue {
     };
   }
 
+  /**
+   * Tells clients what runs and waits, once per turn of the event loop however many times it
+   * changed in it (queued then taken, done then the next taken): one frame instead of three.
+   */
   private broadcastState(): void {
-    this.host.broadcast({ event: "queue_changed", ...this.state() });
+    if (this.stateScheduled) return;
+    this.stateScheduled = true;
+    setImmediate(() => {
+      this.stateScheduled = false;
+      this.host.broadcast({ event: "queue_changed", ...this.state() });
+    });
   }
 
   private pump(): void {

@@ -1,5 +1,5 @@
 import type { JupyterMessage } from "../kernel/wire";
-import { cellNotFound, findCellIndex, readAllNotebookMetadata, readCellAt, setCellOutputs, setExecutionCount } from "../notebook/cells";
+import { cellNotFound, findCellIndex, readAllNotebookMetadata, readCellCode, setCellOutputs, setExecutionCount } from "../notebook/cells";
 import { DEFAULT_MAX_OUTPUT_BYTES } from "../outputs/stream-output";
 import { encodeMessage } from "../protocol/codec";
 import { RuntimedError } from "../protocol/errors";
@@ -45,8 +45,10 @@ export interface RoomOptions {
 }
 
 const DEFAULT_KERNEL: Pick<KernelLaunchRequest, "kernelType" | "envSource"> = { kernelType: "python", envSource: "auto" };
-/** Finished executions' document writes within this long share one Automerge change. */
-const WRITE_WINDOW_MS = 20;
+/** A finished execution's document write waits until no cell has run for this long... */
+const QUIET_BEFORE_WRITE_MS = 20;
+/** ...or this long at most. */
+const MAX_WRITE_WAIT_MS = 250;
 
 type Handlers = { [A in RoomAction]: (request: Extract<RoomRequestBody, { action: A }>) => Promise<ResponseData[A]> | ResponseData[A] };
 
@@ -81,11 +83,13 @@ export class Room implements ExecutionHost {
       refused: (peer, problem) => this.refusedChange(peer as RoomPeer, problem),
     });
     this.document.onChange(() => this.scheduleSave());
-    this.writes = new DeferredWrites(
-      WRITE_WINDOW_MS,
-      () => this.document.flushSync(),
-      (error) => this.warn("could not write outputs into the document", { error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
-    );
+    this.writes = new DeferredWrites({
+      busy: () => this.executions.running !== undefined,
+      quietMs: QUIET_BEFORE_WRITE_MS,
+      maxWaitMs: MAX_WRITE_WAIT_MS,
+      flushed: () => this.document.flushSync(),
+      failed: (error) => this.warn("could not write outputs into the document", { error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+    });
     this.file = new NotebookFile(this.document, options.blobs);
     this.kernel = kernelFactory(this);
     this.displays = new RoomDisplays(this.document, options.blobs, (message) => this.broadcast(message), (message, fields) => this.warn(message, fields));
@@ -407,7 +411,7 @@ export class Room implements ExecutionHost {
     await this.document.awaitHeads(heads);
     const index = findCellIndex(this.document.doc, cellId);
     if (index < 0) throw cellNotFound(cellId, this.notebookId);
-    const cellType = readCellAt(this.document.doc, index).cellType;
+    const cellType = readCellCode(this.document.doc, index).cellType;
     if (cellType !== "code") throw new RuntimedError("BAD_REQUEST", `Cell ${cellId} is a ${cellType} cell; only code cells execute`);
     const position = this.executions.add(new Execution({ execution_id: executionId, cell_id: cellId }, this, { allowStdin }));
     return { execution_id: executionId, position };
@@ -420,7 +424,7 @@ export class Room implements ExecutionHost {
     if (execution.isFinished) return;
     const index = findCellIndex(this.document.doc, execution.cellId);
     if (index < 0) execution.fail("CELL_NOT_FOUND", `Cell ${execution.cellId} was deleted before it ran`);
-    else execution.start(kernel, readCellAt(this.document.doc, index).source);
+    else execution.start(kernel, readCellCode(this.document.doc, index).source);
   }
 
   private kernelStatusEvent(status: KernelStatus = this.kernel.kernelStatus): Broadcast {

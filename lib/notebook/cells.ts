@@ -154,6 +154,12 @@ export function readCell(doc: NotebookDoc, cellId: string): CellSnapshot | undef
   return index < 0 ? undefined : readCellAt(doc, index);
 }
 
+/** A cell's source and type, read without copying the rest of the cell. */
+export function readCellCode(doc: NotebookDoc, index: number): { source: string; cellType: CellType } {
+  const cell = doc.cells[index]!;
+  return { source: plainString(cell.source), cellType: plainString(cell.cell_type) as CellType };
+}
+
 /** A cell's output manifests and execution count as stored (cheap: nothing else is read), or undefined. */
 export function readCellOutputs(doc: NotebookDoc, cellId: string): { outputs: string[]; executionCount: number | null } | undefined {
   const index = findCellIndex(doc, cellId);

@@ -514,8 +514,11 @@ export class Session implements AsyncDisposable {
     } else if (event.type === "execution_started" && this.kernelStatusSubject.value === "idle") {
       // The daemon does not broadcast the busy and idle of an execution: its start and end say them.
       this.kernelStatusSubject.next("busy");
-    } else if (event.type === "execution_done" && this.kernelStatusSubject.value === "busy") {
-      this.kernelStatusSubject.next("idle");
+    } else if (event.type === "execution_done") {
+      if (this.kernelStatusSubject.value === "busy") this.kernelStatusSubject.next("idle");
+      // The daemon's queue_changed comes at the end of its turn; the end of what runs is known now.
+      const queue = this.queueStateSubject.value;
+      if (queue.executing?.executionId === event.executionId) this.queueStateSubject.next({ executing: null, queued: queue.queued });
     }
     this.results.apply(event);
     this.eventsSubject.next(event);
