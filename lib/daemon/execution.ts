@@ -281,6 +281,8 @@ export class Execution {
   private flushLive(): void {
     if (this.liveTimer) clearTimeout(this.liveTimer);
     this.liveTimer = undefined;
+    // Nothing waiting: no new interval either, so the next output goes out at once.
+    if (this.pendingLive.size === 0) return;
     for (const [index, entry] of this.pendingLive) {
       if (entry instanceof StreamOutput) {
         const source = this.streamSource(index, entry);
