@@ -339,7 +339,8 @@ export class Execution {
     } catch (failure) {
       // The outputs went out live; the document keeps what it had. Said in the log and the result.
       this.host.warn("could not store the outputs", { cell_id: this.cellId, error: String(failure) });
-      if (success) error = { code: "INTERNAL", message: `The outputs could not be stored: ${(failure as Error).message}` };
+      const code = failure instanceof RuntimedError ? failure.code : "INTERNAL";
+      if (success) error = { code, message: `The outputs could not be stored: ${(failure as Error).message}` };
       success = false;
     }
     this.host.broadcast({
