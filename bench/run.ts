@@ -19,6 +19,7 @@ import { bigOutput, printFlushed, printUnflushed } from "./metrics/outputs";
 import { editPropagation } from "./metrics/propagation";
 import { queuedCells } from "./metrics/queue";
 import { kernelInfo, roundTrip } from "./metrics/round-trip";
+import { webSocketRoundTrip } from "./metrics/websocket";
 import { outputLatency } from "./metrics/latency";
 import { daemonRss } from "./metrics/rss";
 import { keystroke } from "./metrics/keystroke";
@@ -26,7 +27,7 @@ import { OursDaemon } from "./ours-daemon";
 import { runProfile } from "./profile";
 import { renderTable } from "./table";
 
-const METRICS: Metric[] = [roundTrip, kernelInfo, outputLatency, queuedCells, printFlushed, printUnflushed, bigOutput, editPropagation, keystroke, documentSize, firstResult, daemonRss];
+const METRICS: Metric[] = [roundTrip, webSocketRoundTrip, kernelInfo, outputLatency, queuedCells, printFlushed, printUnflushed, bigOutput, editPropagation, keystroke, documentSize, firstResult, daemonRss];
 
 interface Options {
   quick: boolean;

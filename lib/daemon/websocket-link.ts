@@ -21,6 +21,7 @@ export class WebSocketLink implements ServerPipe {
   onClose: () => void = () => {};
   private readonly stall: StallWatch;
   private closed = false;
+  private corked = false;
   private markEnded!: () => void;
   /** Resolves once the connection is gone. */
   readonly ended = new Promise<void>((resolve) => (this.markEnded = resolve));
@@ -58,6 +59,7 @@ export class WebSocketLink implements ServerPipe {
 
   send(payload: Uint8Array): void {
     if (this.closed) return;
+    this.corkForThisTurn();
     this.socket.send(payload, { binary: true });
     this.stall.check();
   }
@@ -67,6 +69,7 @@ export class WebSocketLink implements ServerPipe {
     if (payload.length + 1 > MAX_FRAME_BYTES) {
       throw new RuntimedError("PROTOCOL", `Frame of ${payload.length + 1} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit`);
     }
+    this.corkForThisTurn();
     if (payload.length < FRAGMENT_FROM_BYTES) {
       const frame = Buffer.allocUnsafe(payload.length + 1);
       frame[0] = type;
@@ -90,6 +93,18 @@ export class WebSocketLink implements ServerPipe {
   destroy(): void {
     this.closed = true;
     this.socket.terminate();
+  }
+
+  /** Frames sent in one turn of the event loop leave in one write, as on the Unix socket. */
+  private corkForThisTurn(): void {
+    if (this.corked) return;
+    this.corked = true;
+    const tcp = this.tcp;
+    tcp.cork();
+    setImmediate(() => {
+      this.corked = false;
+      tcp.uncork();
+    });
   }
 
   /** The TCP connection under the WebSocket (`ws` keeps it as `_socket`): its drain and byte counts. */
