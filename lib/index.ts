@@ -13,32 +13,8 @@
 import "./transport/node-platform";
 import type { Daemon as DaemonClass, DaemonOptions } from "./daemon/daemon";
 
-export { Session, type SessionOptions, type StartKernelOptions, type ExecuteOptions } from "./session/session";
-export * from "./session/operators";
-export type {
-  Cell,
-  CellType,
-  ConnectionState,
-  DocumentPatch,
-  ExecutionError,
-  ExecutionEvent,
-  ExecutionResult,
-  KernelStatus,
-  Output,
-  QueueState,
-  RoomEvent,
-  QueuedEvent,
-  StartedEvent,
-  OutputEvent,
-  ClearedEvent,
-  InputRequestEvent,
-  ResultEvent,
-  EnvProgressEvent,
-} from "./session/types";
-export { RuntimedError, type RuntimedErrorCode } from "./protocol/errors";
-export { PROTOCOL_VERSION } from "./protocol/messages";
+export * from "./client";
 export { defaultCacheDir, defaultSocketPath } from "./transport/paths";
-export { pageUrl } from "./protocol/page-url";
 export type { DaemonOptions };
 /** A running daemon (see `Daemon.start`). */
 export type Daemon = DaemonClass;
@@ -51,4 +27,3 @@ export const Daemon = {
 };
 export { DaemonClient, type DaemonClientOptions, type DaemonStatusReport, type GarbageReport, type GatewayReport, type RoomListing } from "./transport/daemon-client";
 export type { GatewayOptions } from "./gateway/gateway-config";
-export { executeAll, summarize, type ExecuteAllOptions } from "./session/pipeline";

@@ -1,5 +1,6 @@
 import type * as nbformat from "@jupyterlab/nbformat";
 import { BLOB_THRESHOLD_BYTES, utf8Ref, type BlobSink, type ContentRef } from "./manifest";
+import { concatBytes, formatBytes } from "../protocol/bytes";
 import { StreamTerminal } from "./stream-terminal";
 
 /**
@@ -234,30 +235,7 @@ function lastLines(text: string): string {
   return lineStart >= 0 && lineStart < cut.length - 1 ? cut.slice(lineStart + 1) : cut;
 }
 
-function concatBytes(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const all = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return all;
-}
 
 function byteLength(text: string): number {
   return utf8Encoder.encode(text).byteLength;
-}
-
-/** `1.5 MB`-style sizes for notices. */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} bytes`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value >= 10 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
 }

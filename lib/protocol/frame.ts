@@ -1,3 +1,4 @@
+import { concatBytes } from "./bytes";
 import { RuntimedError } from "./errors";
 
 /** Largest frame either side accepts (100 MiB). */
@@ -63,7 +64,7 @@ export class FrameDecoder {
   }
 
   private peekLength(): number {
-    if (this.chunks[0]!.length < HEADER_BYTES) this.chunks = [concat(this.chunks, this.buffered)];
+    if (this.chunks[0]!.length < HEADER_BYTES) this.chunks = [concatBytes(this.chunks, this.buffered)];
     const first = this.chunks[0]!;
     return new DataView(first.buffer, first.byteOffset, first.byteLength).getUint32(0);
   }
@@ -76,7 +77,7 @@ export class FrameDecoder {
       if (first.length === count) this.chunks.shift();
       else this.chunks[0] = first.subarray(count);
     } else {
-      const all = concat(this.chunks, this.buffered);
+      const all = concatBytes(this.chunks, this.buffered);
       out = all.subarray(0, count);
       this.chunks = all.length > count ? [all.subarray(count)] : [];
     }
@@ -85,12 +86,3 @@ export class FrameDecoder {
   }
 }
 
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  const all = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return all;
-}

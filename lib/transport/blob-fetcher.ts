@@ -1,4 +1,5 @@
 import type { BlobSource } from "../outputs/manifest";
+import { concatBytes } from "../protocol/bytes";
 import { RuntimedError } from "../protocol/errors";
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -159,13 +160,7 @@ export class BlobFetcher implements BlobSource {
       if (error instanceof RuntimedError) throw error;
       throw unavailable(url, error);
     }
-    const bytes = new Uint8Array(received);
-    let at = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, at);
-      at += chunk.byteLength;
-    }
-    return bytes;
+    return concatBytes(chunks, received);
   }
 }
 
