@@ -31,6 +31,16 @@ export class ResultOverlay {
     this.notedSubject.next();
   }
 
+  /**
+   * Forgets every entry: a new connection (the daemon may have restarted and lost writes it had
+   * not made yet), so reads show what the daemon's document says.
+   */
+  clear(): void {
+    if (this.byCell.size === 0) return;
+    this.byCell.clear();
+    this.notedSubject.next();
+  }
+
   complete(): void {
     this.notedSubject.complete();
   }

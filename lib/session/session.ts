@@ -159,6 +159,7 @@ export class Session implements AsyncDisposable {
         opened: () => {
           this.intake.reset();
           this.results.reset();
+          this.overlay.clear();
         },
       },
     );
