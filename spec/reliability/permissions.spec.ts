@@ -112,8 +112,12 @@ describe("permissions and exposure", () => {
     expect({ status: refused.status, body: refused.body }).toEqual({ status: 401, body: "401 Unauthorized" });
 
     const secret = fs.readFileSync(path.join(room.cacheDir, "daemon.json"), "utf8");
+    // "/" is the web page when it is built (npm run build), else 404: never the daemon's files.
+    const root = await rawGet("127.0.0.1", port!, "/");
+    expect([200, 404]).toContain(root.status);
+    expect(root.body).not.toContain(secret.slice(0, 40));
     const attempts = [
-      "/",
+      "/no-such-page",
       "/daemon.json",
       "/blob/",
       "/blob/../daemon.json",
