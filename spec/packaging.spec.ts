@@ -68,6 +68,18 @@ describe("the published package", () => {
     expect(JSON.parse(output)).toEqual({ session: "function", same: true, daemonClient: "function", operators: "function" });
   });
 
+  it("a client that imports Session loads neither ZeroMQ nor the daemon nor the Deno binary", () => {
+    const script = [
+      "const { Session } = require('runtimed');",
+      "const session = new Session({ notebookId: 'entry-check', autoStart: false });",
+      "const loaded = Object.keys(require.cache);",
+      "const has = (part) => loaded.some((file) => file.includes(part));",
+      "console.log(JSON.stringify({ session: typeof session.createCell, zeromq: has('/zeromq/'), daemon: has('/dist/daemon/'), deno: has('/@deno/') || has('/node_modules/deno/'), kernel: has('/dist/kernel/') }));",
+    ].join("\n");
+    const output = execFileSync(process.execPath, ["-e", script], { cwd: scratch, encoding: "utf8" });
+    expect(JSON.parse(output)).toEqual({ session: "function", zeromq: false, daemon: false, deno: false, kernel: false });
+  });
+
   it("exports runtimed/browser: an ESM bundle with the same Session API", () => {
     const script = "import('runtimed/browser').then((browser) => console.log(JSON.stringify({ session: typeof browser.Session, pageUrl: typeof browser.pageUrl, stdout: typeof browser.stdout })));";
     const output = execFileSync(process.execPath, ["-e", script], { cwd: scratch, encoding: "utf8" });
