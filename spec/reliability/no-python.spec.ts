@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Session } from "../../lib/session/session";
 import { expectCode } from "../integration/harness";
-import { isRunning, killEverythingMentioning, makeTempDir, processesMentioning, spawnDaemonProcess, waitFor, within } from "./processes";
+import { killEverythingMentioning, makeTempDir, spawnDaemonProcess, stopDaemonsOf, within } from "./processes";
 
 jest.setTimeout(180_000);
 
@@ -31,19 +31,6 @@ function nodeOnlyEnv(cacheDir: string): NodeJS.ProcessEnv {
     RUNTIMED_CACHE_DIR: cacheDir,
     RUNTIMED_SOCKET_PATH: path.join(cacheDir, "runtimed.sock"),
   };
-}
-
-/** Stops the daemon serving `cacheDir` (one a client started) and anything else left there. */
-async function stopEverythingIn(cacheDir: string): Promise<void> {
-  for (const { pid } of processesMentioning(path.join(cacheDir, "runtimed.sock"))) {
-    try {
-      process.kill(pid, "SIGTERM");
-    } catch {
-      // gone already
-    }
-    await waitFor(`daemon ${pid} to stop`, () => !isRunning(pid), 15_000).catch(() => process.kill(pid, "SIGKILL"));
-  }
-  killEverythingMentioning(cacheDir);
 }
 
 function daemonLog(cacheDir: string): string[] {
@@ -88,7 +75,7 @@ describe("a machine with Node but no Python that can import ipykernel (RUNTIMED_
       expect(log.filter((line) => line.includes("no Python environment backend"))).toHaveLength(1);
       expect(log.filter((line) => /could not prewarm|pool did not start/.test(line))).toEqual([]);
     } finally {
-      await stopEverythingIn(cacheDir);
+      await stopDaemonsOf(cacheDir, 15_000);
       fs.rmSync(cacheDir, { recursive: true, force: true });
     }
   });

@@ -91,6 +91,22 @@ export function killEverythingMentioning(needle: string): number[] {
   return killed;
 }
 
+/**
+ * Stops whatever daemon serves `<cacheDir>/runtimed.sock` now (one a session started is no
+ * child of ours): SIGTERM, SIGKILL after `graceMs`; then kills everything left under `cacheDir`.
+ */
+export async function stopDaemonsOf(cacheDir: string, graceMs = 10_000): Promise<void> {
+  for (const { pid } of processesMentioning(path.join(cacheDir, "runtimed.sock"))) {
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      // gone already
+    }
+    await waitFor(`daemon ${pid} to stop`, () => !isRunning(pid), graceMs).catch(() => process.kill(pid, "SIGKILL"));
+  }
+  killEverythingMentioning(cacheDir);
+}
+
 /** A daemon running as its own process, as `runtimed daemon start` would run it. */
 export interface DaemonProcess {
   readonly pid: number;
