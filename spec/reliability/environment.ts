@@ -1,7 +1,10 @@
 /**
- * Environment variables a reliability spec sets for itself: a daemon it starts in-process reads
- * them, and a daemon its sessions spawn inherits them. Each is put back after the spec.
+ * Environment variables a reliability spec sets for itself (a daemon it starts in-process reads
+ * them, a daemon its sessions spawn inherits them; each is put back after the spec), and the
+ * environments it gives the daemons it spawns.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 /** No prewarmed environments or kernel: for specs that run no code, or run it on a kernelspec of Debian's Python. */
 export const NO_PREWARMING: Readonly<Record<string, string>> = { RUNTIMED_POOL_SIZE: "0", RUNTIMED_PREWARM_KERNEL: "0" };
@@ -25,4 +28,14 @@ export function useEnv(vars: Readonly<Record<string, string>>): void {
     restore = setEnv(vars);
   });
   afterAll(() => restore?.());
+}
+
+const BUILD_TOOLS = ["uv", "micromamba", "mamba", "conda"];
+
+/** This process's PATH without the directories that hold uv or a conda: Node, and the system's tools, stay. */
+export function pathWithoutBuildTools(): string {
+  return (process.env.PATH ?? "")
+    .split(path.delimiter)
+    .filter((dir) => dir !== "" && !BUILD_TOOLS.some((tool) => fs.existsSync(path.join(dir, tool))))
+    .join(path.delimiter);
 }

@@ -8,21 +8,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Session } from "../../lib/session/session";
 import { expectCode } from "../integration/harness";
-import { killEverythingMentioning, makeTempDir, spawnDaemonProcess, stopDaemonsOf, within } from "./processes";
+import { pathWithoutBuildTools } from "./environment";
+import { makeTempDir, removeDaemonProcess, spawnDaemonProcess, stopDaemonsOf, within } from "./processes";
 
 jest.setTimeout(180_000);
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
-const BUILD_TOOLS = ["uv", "micromamba", "mamba", "conda"];
-
-/** PATH without the directories that hold uv or a conda: Node, and the system's tools, stay. */
-function pathWithoutBuildTools(): string {
-  return (process.env.PATH ?? "")
-    .split(path.delimiter)
-    .filter((dir) => dir !== "" && !BUILD_TOOLS.some((tool) => fs.existsSync(path.join(dir, tool))))
-    .join(path.delimiter);
-}
-
 /** The environment of a machine with only Node: no Python to try, no uv, no conda. */
 function nodeOnlyEnv(cacheDir: string): NodeJS.ProcessEnv {
   return {
@@ -109,9 +100,7 @@ describe("a machine with Node but no Python that can import ipykernel (RUNTIMED_
       expect(fs.existsSync(path.join(cacheDir, "envs")) ? fs.readdirSync(path.join(cacheDir, "envs")) : []).toEqual([]);
     } finally {
       await session.close().catch(() => undefined);
-      await daemon.stop();
-      killEverythingMentioning(cacheDir);
-      fs.rmSync(cacheDir, { recursive: true, force: true });
+      await removeDaemonProcess(daemon, cacheDir);
     }
   });
 });

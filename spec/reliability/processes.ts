@@ -168,6 +168,18 @@ export async function spawnDaemonProcess(cacheDir: string, env: NodeJS.ProcessEn
   return daemon;
 }
 
+/**
+ * The end of a test that spawned `daemon` on `cacheDir`: stops it, kills whatever is left under
+ * the dir (its kernels, an environment build) and removes the dir. Either may be undefined when
+ * the setup failed before it was made.
+ */
+export async function removeDaemonProcess(daemon: DaemonProcess | undefined, cacheDir: string | undefined): Promise<void> {
+  await daemon?.stop();
+  if (cacheDir === undefined) return;
+  killEverythingMentioning(cacheDir);
+  fs.rmSync(cacheDir, { recursive: true, force: true });
+}
+
 /** The daemon's advertisement, `<cache>/daemon.json`. */
 export function readDaemonInfo(cacheDir: string): DaemonInfo {
   return JSON.parse(fs.readFileSync(path.join(cacheDir, "daemon.json"), "utf8")) as DaemonInfo;
