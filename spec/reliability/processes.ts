@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { DaemonInfo } from "../../lib/transport/paths";
+import { waitFor } from "../wait-for";
 
 /** Prefix of every temp dir this suite creates, so a scan of /proc can find its leftovers. */
 export const TEMP_PREFIX = "runtimed-rel-";
@@ -18,14 +19,7 @@ export function makeTempDir(label: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `${TEMP_PREFIX}${label}-`));
 }
 
-/** Resolves once `check` is true; rejects after `timeoutMs` naming `what`. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+export { waitFor } from "../wait-for";
 
 /** Rejects with a named error when `promise` takes longer than `ms`. */
 export function within<T>(what: string, promise: Promise<T>, ms: number): Promise<T> {
