@@ -10,8 +10,8 @@ import {
   makeTempDir,
   processesMentioning,
   readDaemonInfo,
+  removeDaemonsOf,
   spawnDaemonProcess,
-  stopDaemonsOf,
   waitFor,
   within,
   type DaemonProcess,
@@ -124,8 +124,7 @@ describe("a daemon killed with SIGKILL while two sessions edit", () => {
       await Promise.all(loops.map((loop) => loop.stop()));
       await Promise.all(sessions.map((session) => session.close({ shutdownKernel: false }).catch(() => undefined)));
       await first?.kill9();
-      await stopDaemonsOf(cacheDir);
-      fs.rmSync(cacheDir, { recursive: true, force: true });
+      await removeDaemonsOf(cacheDir);
     }
   });
 });
@@ -151,8 +150,7 @@ describe("a daemon killed with SIGKILL while a cell runs", () => {
     } finally {
       await session.close({ shutdownKernel: false }).catch(() => undefined);
       await first?.kill9();
-      await stopDaemonsOf(cacheDir);
-      fs.rmSync(cacheDir, { recursive: true, force: true });
+      await removeDaemonsOf(cacheDir);
     }
   });
 });
@@ -189,8 +187,7 @@ describe("sessions racing to start a daemon", () => {
         await waitFor(`daemon ${pid} to stop`, () => !isRunning(pid), 10_000);
         expect(fs.existsSync(socketPath)).toBe(false);
       } finally {
-        await stopDaemonsOf(cacheDir);
-        fs.rmSync(cacheDir, { recursive: true, force: true });
+        await removeDaemonsOf(cacheDir);
       }
     }
   });
@@ -209,8 +206,7 @@ describe("sessions racing to start a daemon", () => {
         expect(winner).not.toBe(pid);
       }
     } finally {
-      await stopDaemonsOf(cacheDir);
-      fs.rmSync(cacheDir, { recursive: true, force: true });
+      await removeDaemonsOf(cacheDir);
     }
   });
 });

@@ -21,8 +21,8 @@ import {
   makeTempDir,
   processesMentioning,
   readDaemonInfo,
+  removeDaemonsOf,
   spawnDaemonProcess,
-  stopDaemonsOf,
   waitFor,
   within,
   type DaemonProcess,
@@ -110,8 +110,7 @@ async function stopWhileSessionsWork(label: string, stop: (socketPath: string, c
     process.stdout.write(`explicit stop (${label}): runner ${runnerStates.join(">")}; editor ${editorStates.join(">")}\n`);
   } finally {
     await Promise.all([runner, editor].map((session) => session.close({ shutdownKernel: false }).catch(() => undefined)));
-    await stopDaemonsOf(cacheDir);
-    fs.rmSync(cacheDir, { recursive: true, force: true });
+    await removeDaemonsOf(cacheDir);
   }
 }
 
@@ -177,8 +176,7 @@ describe("a daemon stopped on purpose while a session is too busy to read", () =
     } finally {
       if (stopping) await stopCli(stopping);
       await session.close({ shutdownKernel: false }).catch(() => undefined);
-      await stopDaemonsOf(cacheDir);
-      fs.rmSync(cacheDir, { recursive: true, force: true });
+      await removeDaemonsOf(cacheDir);
     }
   });
 });
@@ -214,8 +212,7 @@ describe("a daemon that crashes while a session works", () => {
     } finally {
       await session.close({ shutdownKernel: false }).catch(() => undefined);
       await first?.kill9();
-      await stopDaemonsOf(cacheDir);
-      fs.rmSync(cacheDir, { recursive: true, force: true });
+      await removeDaemonsOf(cacheDir);
     }
   });
 });

@@ -9,7 +9,7 @@ import { Session } from "../../lib/session/session";
 import { expectCode } from "../integration/harness";
 import { recordStates } from "./connection-states";
 import { NO_PREWARMING, useEnv } from "./environment";
-import { isRunning, makeTempDir, readDaemonInfo, spawnDaemonProcess, stopDaemonsOf, waitFor, within, type DaemonProcess } from "./processes";
+import { isRunning, makeTempDir, readDaemonInfo, removeDaemonsOf, spawnDaemonProcess, waitFor, within, type DaemonProcess } from "./processes";
 
 jest.setTimeout(240_000);
 
@@ -81,8 +81,7 @@ describe("calls made while the daemon a session started is down after kill -9", 
       process.stdout.write(`calls during an outage: ${states.join(">")}\n`);
     } finally {
       await Promise.all(sessions.map((session) => session.close({ shutdownKernel: true }).catch(() => undefined)));
-      await stopDaemonsOf(cacheDir);
-      fs.rmSync(cacheDir, { recursive: true, force: true });
+      await removeDaemonsOf(cacheDir);
     }
   });
 });
@@ -122,8 +121,7 @@ describe("calls made while the daemon is down and no session may restart it", ()
     } finally {
       await session.close({ shutdownKernel: false }).catch(() => undefined);
       await daemon?.kill9();
-      await stopDaemonsOf(cacheDir);
-      fs.rmSync(cacheDir, { recursive: true, force: true });
+      await removeDaemonsOf(cacheDir);
     }
   });
 });

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { Session } from "../../lib/session/session";
 import { expectCode } from "../integration/harness";
 import { pathWithoutBuildTools } from "./environment";
-import { makeTempDir, removeDaemonProcess, spawnDaemonProcess, stopDaemonsOf, within } from "./processes";
+import { makeTempDir, removeDaemonProcess, removeDaemonsOf, spawnDaemonProcess, within } from "./processes";
 
 jest.setTimeout(180_000);
 
@@ -66,8 +66,7 @@ describe("a machine with Node but no Python that can import ipykernel (RUNTIMED_
       expect(log.filter((line) => line.includes("no Python environment backend"))).toHaveLength(1);
       expect(log.filter((line) => /could not prewarm|pool did not start/.test(line))).toEqual([]);
     } finally {
-      await stopDaemonsOf(cacheDir, 15_000);
-      fs.rmSync(cacheDir, { recursive: true, force: true });
+      await removeDaemonsOf(cacheDir, 15_000);
     }
   });
 

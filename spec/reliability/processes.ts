@@ -86,10 +86,11 @@ export function killEverythingMentioning(needle: string): number[] {
 }
 
 /**
- * Stops whatever daemon serves `<cacheDir>/runtimed.sock` now (one a session started is no
- * child of ours): SIGTERM, SIGKILL after `graceMs`; then kills everything left under `cacheDir`.
+ * The end of a test whose sessions started daemons on `cacheDir` (no child of ours): stops
+ * whatever daemon serves `<cacheDir>/runtimed.sock` now (SIGTERM, SIGKILL after `graceMs`),
+ * kills everything left under the dir and removes it.
  */
-export async function stopDaemonsOf(cacheDir: string, graceMs = 10_000): Promise<void> {
+export async function removeDaemonsOf(cacheDir: string, graceMs = 10_000): Promise<void> {
   for (const { pid } of processesMentioning(path.join(cacheDir, "runtimed.sock"))) {
     try {
       process.kill(pid, "SIGTERM");
@@ -98,7 +99,13 @@ export async function stopDaemonsOf(cacheDir: string, graceMs = 10_000): Promise
     }
     await waitFor(`daemon ${pid} to stop`, () => !isRunning(pid), graceMs).catch(() => process.kill(pid, "SIGKILL"));
   }
-  killEverythingMentioning(cacheDir);
+  killAndRemove(cacheDir);
+}
+
+/** Kills every process left under `dir` (kernels, an environment build), then removes the dir. */
+function killAndRemove(dir: string): void {
+  killEverythingMentioning(dir);
+  fs.rmSync(dir, { recursive: true, force: true });
 }
 
 /** A daemon running as its own process, as `runtimed daemon start` would run it. */
@@ -169,9 +176,7 @@ export async function spawnDaemonProcess(cacheDir: string, env: NodeJS.ProcessEn
  */
 export async function removeDaemonProcess(daemon: DaemonProcess | undefined, cacheDir: string | undefined): Promise<void> {
   await daemon?.stop();
-  if (cacheDir === undefined) return;
-  killEverythingMentioning(cacheDir);
-  fs.rmSync(cacheDir, { recursive: true, force: true });
+  if (cacheDir !== undefined) killAndRemove(cacheDir);
 }
 
 /** The daemon's advertisement, `<cache>/daemon.json`. */
