@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Observable, ReplaySubject, Subject } from "rxjs";
 import { IdleWithoutReply } from "../kernel/idle-without-reply";
-import type { ExecuteOptions, KernelExit, KernelHandle, RequestChannel } from "../kernel/kernel-handle";
+import { executeRequestContent, type ExecuteOptions, type KernelExit, type KernelHandle, type RequestChannel } from "../kernel/kernel-handle";
 import { KernelStartup } from "../kernel/kernel-startup";
 import { PendingReplies } from "../kernel/pending-replies";
 import { createMessage, type JupyterMessage } from "../kernel/wire";
@@ -119,19 +119,7 @@ export class GatewayKernel implements KernelHandle {
   }
 
   executeRequest(code: string, options: ExecuteOptions = {}): { msgId: string; reply: Promise<JupyterMessage> } {
-    const silent = options.silent ?? false;
-    const message = createMessage(
-      "execute_request",
-      {
-        code,
-        silent,
-        store_history: options.storeHistory ?? !silent,
-        user_expressions: options.userExpressions ?? {},
-        allow_stdin: options.allowStdin ?? false,
-        stop_on_error: options.stopOnError ?? true,
-      },
-      this.session,
-    );
+    const message = createMessage("execute_request", executeRequestContent(code, options), this.session);
     const msgId = message.header.msg_id;
     if (!this.dead) this.executes.set(msgId, { replied: false });
     return { msgId, reply: this.sendAndAwait("shell", message, undefined) };

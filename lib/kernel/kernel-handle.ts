@@ -23,6 +23,19 @@ export interface ExecuteOptions {
   stopOnError?: boolean;
 }
 
+/** The content of an execute_request for `code`: what `options` leaves out gets Jupyter's defaults. */
+export function executeRequestContent(code: string, options: ExecuteOptions = {}) {
+  const silent = options.silent ?? false;
+  return {
+    code,
+    silent,
+    store_history: options.storeHistory ?? !silent,
+    user_expressions: options.userExpressions ?? {},
+    allow_stdin: options.allowStdin ?? false,
+    stop_on_error: options.stopOnError ?? true,
+  };
+}
+
 /** The channels that carry requests with replies. */
 export type RequestChannel = "shell" | "control";
 

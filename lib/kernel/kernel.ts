@@ -4,7 +4,7 @@ import { endpoint, writeConnectionFile, type ConnectionFile } from "./connection
 import { DEFAULT_HEARTBEAT, HeartbeatMonitor, type HeartbeatOptions } from "./heartbeat";
 import { IdleWithoutReply } from "./idle-without-reply";
 import { KernelChannels } from "./kernel-channels";
-import type { ExecuteOptions, KernelExit, KernelHandle, RequestChannel } from "./kernel-handle";
+import { executeRequestContent, type ExecuteOptions, type KernelExit, type KernelHandle, type RequestChannel } from "./kernel-handle";
 import { KernelProcess } from "./kernel-process";
 import { reapOnExit } from "./kernel-reaper";
 import type { KernelSpec } from "./kernelspec";
@@ -168,19 +168,7 @@ export class Kernel implements KernelHandle {
    * causes; `reply` resolves with the execute_reply (or rejects `KERNEL_DIED`).
    */
   executeRequest(code: string, options: ExecuteOptions = {}): { msgId: string; reply: Promise<JupyterMessage> } {
-    const silent = options.silent ?? false;
-    const message = createMessage(
-      "execute_request",
-      {
-        code,
-        silent,
-        store_history: options.storeHistory ?? !silent,
-        user_expressions: options.userExpressions ?? {},
-        allow_stdin: options.allowStdin ?? false,
-        stop_on_error: options.stopOnError ?? true,
-      },
-      this.channels.session,
-    );
+    const message = createMessage("execute_request", executeRequestContent(code, options), this.channels.session);
     return { msgId: message.header.msg_id, reply: this.sendAndAwait("shell", message, undefined) };
   }
 

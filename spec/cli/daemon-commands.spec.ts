@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { daemonFiles, type DaemonInfo } from "../../lib/transport/paths";
+import { freePort } from "../free-port";
 import { removeDir, startTestDaemon } from "../integration/harness";
 import { killDaemonOf, processAlive, runCli, startCli, stopCli, waitUntil } from "./cli-process";
 
@@ -349,17 +349,6 @@ describe("runtimed against a running daemon", () => {
     }
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

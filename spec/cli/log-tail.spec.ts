@@ -3,18 +3,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { followFile } from "../../lib/cli/log-tail";
 import { Logger } from "../../lib/daemon/logger";
+import { waitFor } from "../wait-for";
 
 let dir: string;
 beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "runtimed-log-tail-"))));
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe("followFile", () => {
   it("follows a log across rotations: the rest of the old file, then the new one, every line once and in order", async () => {

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { pageUrl } from "../../lib/protocol/page-url";
 import { DaemonClient } from "../../lib/transport/daemon-client";
 import { removeDir, startTestDaemon, type TestRoom } from "../integration/harness";
+import { waitFor } from "../wait-for";
 import { killDaemonOf, runCli } from "./cli-process";
 
 jest.setTimeout(180_000);
@@ -109,7 +110,7 @@ describe("runtimed open", () => {
       expect(result).toMatchObject({ exitCode: 0, stderr: "" });
       const { url, token } = room.daemon.status();
       const redirect = path.join(room.cacheDir, "open-page.html");
-      await waitFor(() => fs.existsSync(record) && fs.readFileSync(record, "utf8").trim() !== "");
+      await waitFor("the opened address to be recorded", () => fs.existsSync(record) && fs.readFileSync(record, "utf8").trim() !== "", 10_000);
       expect(fs.readFileSync(record, "utf8").trim()).toBe(`file://${redirect}`);
       expect(fs.statSync(redirect).mode & 0o777).toBe(0o600);
       expect(fs.readFileSync(redirect, "utf8")).toContain(`url=${pageUrl(url, token)}"`);
@@ -143,11 +144,3 @@ describe("runtimed open", () => {
     }
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

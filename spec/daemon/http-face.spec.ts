@@ -1,6 +1,5 @@
 import * as fs from "node:fs";
 import type { IncomingMessage } from "node:http";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { WebSocket } from "ws";
@@ -10,6 +9,7 @@ import { Logger } from "../../lib/daemon/logger";
 import type { RoomSummary } from "../../lib/protocol/messages";
 import { PROTOCOL_VERSION } from "../../lib/protocol/messages";
 import { PACKAGE_VERSION } from "../../lib/protocol/version";
+import { freePort } from "../free-port";
 import { closeWebSocket, httpRequest, openWebSocket, roundTrip } from "./face-client";
 
 jest.setTimeout(60_000);
@@ -387,14 +387,3 @@ describe("HttpFace: address", () => {
     }
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}

@@ -1,15 +1,9 @@
 import { gatewayConfigFromEnv, resolveGatewayConfig } from "../../lib/gateway/gateway-config";
-import { RuntimedError } from "../../lib/protocol/errors";
+import type { RuntimedError } from "../../lib/protocol/errors";
+import { expectThrownCode } from "../expect-code";
 
 function refused(run: () => unknown): RuntimedError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(RuntimedError);
-    expect((error as RuntimedError).code).toBe("BAD_REQUEST");
-    return error as RuntimedError;
-  }
-  throw new Error("expected a BAD_REQUEST");
+  return expectThrownCode(run, "BAD_REQUEST");
 }
 
 describe("gateway configuration from Jupyter's environment variables", () => {

@@ -4,7 +4,8 @@ import { DaemonClient } from "../../lib/transport/daemon-client";
 import type { Session } from "../../lib/session/session";
 import { expectCode } from "../integration/harness";
 import { FAST_RETRIES, eventually, serverKernelIds, startGatewayDaemon, type GatewayDaemon } from "./gateway-harness";
-import { freePort, startJupyterServer, type JupyterServer } from "./jupyter-server";
+import { freePort } from "../free-port";
+import { startJupyterServer, type JupyterServer } from "./jupyter-server";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy";
 
 jest.setTimeout(180_000);

@@ -5,9 +5,10 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Daemon } from "../../lib/daemon/daemon";
+import type { Daemon } from "../../lib/daemon/daemon";
 import type { GatewayOptions } from "../../lib/gateway/gateway-config";
-import { Session, type SessionOptions } from "../../lib/session/session";
+import type { Session, SessionOptions } from "../../lib/session/session";
+import { removeDir, startTestDaemon } from "../integration/harness";
 import { startJupyterServer, type JupyterServer, type JupyterServerOptions } from "./jupyter-server";
 
 /** A daemon using a gateway, and the sessions a test opened on it. */
@@ -22,27 +23,15 @@ export interface GatewayDaemon {
 /** Reconnect quickly in tests: a dropped connection is retried within a few seconds, then given up. */
 export const FAST_RETRIES: Partial<GatewayOptions> = { retryIntervalMs: 200, retryIntervalMaxMs: 1000, retryMax: 4, requestTimeoutMs: 15_000 };
 
-/** Starts an in-process daemon whose kernels start on `gateway`. */
+/** Starts an in-process daemon whose kernels start on `gateway`: the integration harness's, with a gateway. */
 export async function startGatewayDaemon(gateway: GatewayOptions, options: { roomIdleSecs?: number } = {}): Promise<GatewayDaemon> {
   const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), "runtimed-gateway-test-"));
-  const socketPath = path.join(cacheDir, "runtimed.sock");
-  const daemon = await Daemon.start({ cacheDir, socketPath, saveDelayMs: 50, gateway, roomIdleSecs: options.roomIdleSecs });
-  const sessions: Session[] = [];
-  let disposed = false;
+  const room = await startTestDaemon({ cacheDir, gateway, roomIdleSecs: options.roomIdleSecs });
   return {
-    daemon,
-    cacheDir,
-    session(sessionOptions: SessionOptions = {}) {
-      const session = new Session({ socketPath, cacheDir, autoStart: false, ...sessionOptions });
-      sessions.push(session);
-      return session;
-    },
+    ...room,
     async dispose() {
-      if (disposed) return;
-      disposed = true;
-      await Promise.all(sessions.map((session) => session.close({ shutdownKernel: false }).catch(() => undefined)));
-      await daemon.stop();
-      fs.rmSync(cacheDir, { recursive: true, force: true });
+      await room.dispose();
+      removeDir(cacheDir);
     },
   };
 }

@@ -8,9 +8,9 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { freePort } from "../free-port";
 
 /** The interpreter that has jupyter_server and ipykernel (the pyenv `python3` on PATH has neither). */
 export const SERVER_PYTHON = process.env.RUNTIMED_TEST_JUPYTER_PYTHON ?? "/usr/bin/python3";
@@ -39,18 +39,6 @@ export interface JupyterServerOptions {
   token?: string;
   /** Serve https with this certificate and key (a self-signed one, say). */
   tls?: { certFile: string; keyFile: string };
-}
-
-/** A free TCP port on 127.0.0.1 (bound and released, as jupyter itself does). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function childrenOf(pid: number): number[] {

@@ -1,27 +1,15 @@
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Subscription } from "rxjs";
 import type { EnvProgressEvent } from "../../lib/session/types";
 import { DaemonClient } from "../../lib/transport/daemon-client";
+import { buildWheel, onPath } from "../env/fixtures";
 import { expectCode, removeDir, startTestDaemon, type TestRoom } from "./harness";
 
 jest.setTimeout(120_000);
 
 const WAIT_MS = 60_000;
-
-/** True when an executable called `name` is on PATH. */
-function onPath(name: string): boolean {
-  return (process.env.PATH ?? "").split(path.delimiter).some((dir) => {
-    try {
-      fs.accessSync(path.join(dir, name), fs.constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
 
 const uvInstalled = onPath("uv");
 const condaInstalled = ["micromamba", "mamba", "conda"].some(onPath);
@@ -46,35 +34,6 @@ function recordProgress(progress$: { subscribe(next: (event: EnvProgressEvent) =
   const seen: EnvProgressEvent[] = [];
   const subscription = progress$.subscribe((event) => seen.push(event));
   return { seen, stop: () => subscription.unsubscribe() };
-}
-
-/**
- * Writes a minimal pure-Python wheel for package `name` into `dir`, so that a dependency can be
- * installed with no package index at all (pip installs a local wheel by its file URL).
- */
-function buildWheel(dir: string, name: string, version: string): string {
-  const script = `
-import base64, hashlib, sys, zipfile
-name, version, out = sys.argv[1], sys.argv[2], sys.argv[3]
-info = f"{name}-{version}.dist-info"
-files = {
-    f"{name}/__init__.py": f"GREETING = 'hello from {name}'\\n",
-    f"{info}/METADATA": f"Metadata-Version: 2.1\\nName: {name}\\nVersion: {version}\\n",
-    f"{info}/WHEEL": "Wheel-Version: 1.0\\nGenerator: runtimed-tests\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
-}
-record = []
-for path, text in files.items():
-    digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
-    record.append(f"{path},sha256={digest},{len(text.encode())}")
-record.append(f"{info}/RECORD,,")
-files[f"{info}/RECORD"] = "\\n".join(record) + "\\n"
-with zipfile.ZipFile(out, "w") as wheel:
-    for path, text in files.items():
-        wheel.writestr(path, text)
-`;
-  const wheel = path.join(dir, `${name}-${version}-py3-none-any.whl`);
-  execFileSync("/usr/bin/python3", ["-c", script, name, version, wheel]);
-  return wheel;
 }
 
 describe("environments chosen for a notebook", () => {

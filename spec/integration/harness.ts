@@ -3,7 +3,6 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Daemon, type DaemonOptions } from "../../lib/daemon/daemon";
-import { RuntimedError } from "../../lib/protocol/errors";
 import { Session, type SessionOptions } from "../../lib/session/session";
 
 /** A daemon on a temp socket and temp cache dir, and the sessions a test opened on it. */
@@ -88,17 +87,7 @@ export function useTestDaemon(): () => TestRoom {
   };
 }
 
-/** Awaits `promise` and checks that it rejects with a RuntimedError of `code`. */
-export async function expectCode(promise: Promise<unknown>, code: string): Promise<RuntimedError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(RuntimedError);
-    expect((error as RuntimedError).code).toBe(code);
-    return error as RuntimedError;
-  }
-  throw new Error(`expected a ${code} error`);
-}
+export { expectCode } from "../expect-code";
 
 /** Runs a TypeScript file with tsx as a user would, against `room`'s daemon. */
 export function runTsFile(file: string, room: TestRoom, timeoutMs = 150_000): Promise<{ code: number | null; stdout: string; stderr: string }> {

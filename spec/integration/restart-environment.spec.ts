@@ -1,18 +1,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { waitFor } from "../wait-for";
 import { useTestDaemon } from "./harness";
 
 jest.setTimeout(180_000);
 
 const testDaemon = useTestDaemon();
-
-async function eventually(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe("restartKernel keeps the room's environment", () => {
   it("the restarted kernel runs the same interpreter in the same environment, which is removed only when the kernel is shut down", async () => {
@@ -37,6 +30,6 @@ describe("restartKernel keeps the room's environment", () => {
 
     // The environment still belongs to the room until its kernel is gone for good.
     await session.shutdownKernel();
-    await eventually("the room's environment is removed", () => !fs.existsSync(prefix!));
+    await waitFor("the room's environment to be removed", () => !fs.existsSync(prefix!), 30_000);
   });
 });

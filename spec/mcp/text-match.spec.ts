@@ -1,15 +1,9 @@
 import { findUniqueMatch, replaceSpan } from "../../lib/mcp/text-match";
-import { RuntimedError } from "../../lib";
+import type { RuntimedError } from "../../lib";
+import { expectThrownCode } from "../expect-code";
 
 function failure(run: () => unknown): RuntimedError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(RuntimedError);
-    expect((error as RuntimedError).code).toBe("BAD_REQUEST");
-    return error as RuntimedError;
-  }
-  throw new Error("expected a BAD_REQUEST error");
+  return expectThrownCode(run, "BAD_REQUEST");
 }
 
 describe("replace_match's text matching", () => {

@@ -11,7 +11,8 @@ import { dumpJsonLikePython, parseJsonPreservingNumbers, pythonFloatRepr } from 
 import { splitLines } from "../../lib/notebook/ipynb-lines";
 import { createNotebookDoc, type NotebookDoc } from "../../lib/notebook/schema";
 import { decodeManifest, encodeManifest, fromManifest, toManifest } from "../../lib/outputs/manifest";
-import { RuntimedError } from "../../lib/protocol/errors";
+import type { RuntimedError } from "../../lib/protocol/errors";
+import { expectThrownCode } from "../expect-code";
 
 const FIXTURES = join(__dirname, "..", "fixtures", "ipynb");
 const SYSTEM_PYTHON = "/usr/bin/python3";
@@ -261,14 +262,7 @@ sys.stdout.write(nbformat.writes(nb) + "\\n")
 
 describe("rejecting what is not an nbformat 4 notebook", () => {
   function badRequest(text: string): RuntimedError {
-    try {
-      parseIpynb(text);
-    } catch (error) {
-      expect(error).toBeInstanceOf(RuntimedError);
-      expect((error as RuntimedError).code).toBe("BAD_REQUEST");
-      return error as RuntimedError;
-    }
-    throw new Error("parseIpynb accepted it");
+    return expectThrownCode(() => parseIpynb(text), "BAD_REQUEST");
   }
 
   it("names the version of an nbformat 3 notebook and how to convert it", () => {

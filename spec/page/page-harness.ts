@@ -8,6 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { pageUrl } from "../../lib/protocol/page-url";
+import type { Session } from "../../lib/session/session";
 import { removeDir, startTestDaemon, type TestRoom } from "../integration/harness";
 
 /** Debian's Chromium, which `.ci/run` installs. */
@@ -33,11 +34,30 @@ export interface PageHarness {
   newPage(options?: { viewport?: { width: number; height: number } }): Promise<Page>;
   /** Errors thrown in any page this harness opened (uncaught exceptions, console errors). */
   pageErrors: string[];
+  /** A connected Node session (over the Unix socket) on notebook `notebookId`; its kernel is shut down with the harness. */
+  nodeSession(notebookId: string): Promise<Session>;
 }
 
 /**
- * Starts the harness before a spec file's tests and stops it after them. Call at the top of a
- * `describe` that runs only when {@link chromiumMissing} is undefined.
+ * A `describe` of browser specs: `body` gets the harness when Chromium is here; otherwise one
+ * test, named `<title> <skippedAs>, skipped: <why>`, says why they did not run.
+ */
+export function describeInChromium(title: string, body: (harness: () => PageHarness) => void, skippedAs = "is not tested here"): void {
+  if (chromiumMissing) {
+    describe(title, () => {
+      it(`${skippedAs}, skipped: ${chromiumMissing}`, () => {
+        expect(chromiumMissing).toBeDefined();
+      });
+    });
+  } else {
+    describe(title, () => body(usePageHarness()));
+  }
+}
+
+/**
+ * Starts the harness before a spec file's tests and stops it after them; after each test, an
+ * uncaught error in any of its pages fails it. Call at the top of a `describe` that runs only
+ * when {@link chromiumMissing} is undefined ({@link describeInChromium} does both).
  */
 export function usePageHarness(): () => PageHarness {
   let harness: PageHarness | undefined;
@@ -45,6 +65,7 @@ export function usePageHarness(): () => PageHarness {
   let room: TestRoom | undefined;
   let browser: Browser | undefined;
   const contexts: BrowserContext[] = [];
+  const sessions: Session[] = [];
 
   beforeAll(async () => {
     pageDir = await buildPage(fs.mkdtempSync(path.join(os.tmpdir(), "runtimed-page-")));
@@ -53,6 +74,7 @@ export function usePageHarness(): () => PageHarness {
     const { url, token } = room.daemon.status();
     const pageErrors: string[] = [];
     const launched = browser;
+    const launchedRoom = room;
     harness = {
       room,
       browser,
@@ -69,10 +91,22 @@ export function usePageHarness(): () => PageHarness {
         });
         return page;
       },
+      async nodeSession(notebookId) {
+        const session = launchedRoom.session({ notebookId });
+        sessions.push(session);
+        await session.connect();
+        return session;
+      },
     };
   }, 180_000);
 
+  afterEach(() => {
+    if (harness) expect(harness.pageErrors.filter((error) => error.startsWith("page error"))).toEqual([]);
+  });
+
   afterAll(async () => {
+    // Each room's kernel ends with its test file; the daemon stops below.
+    await Promise.all(sessions.map((session) => session.shutdownKernel().catch(() => undefined)));
     for (const context of contexts) await context.close().catch(() => undefined);
     await browser?.close().catch(() => undefined);
     await room?.dispose();

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import { Session } from "../../lib/session/session";
-import { killEverythingMentioning, makeTempDir, residentMiB, spawnDaemonProcess, type DaemonProcess } from "./processes";
+import { NO_PREWARMING } from "./environment";
+import { makeTempDir, removeDaemonProcess, residentMiB, spawnDaemonProcess, type DaemonProcess } from "./processes";
 
 jest.setTimeout(400_000);
 
@@ -28,14 +29,12 @@ describe("a daemon process and outputs of any size", () => {
 
   beforeAll(async () => {
     cacheDir = makeTempDir("big-outputs");
-    daemon = await spawnDaemonProcess(cacheDir, { RUNTIMED_POOL_SIZE: "0", RUNTIMED_PREWARM_KERNEL: "0" });
+    daemon = await spawnDaemonProcess(cacheDir, NO_PREWARMING);
   });
 
   afterAll(async () => {
     await Promise.all(sessions.map((opened) => opened.close({ shutdownKernel: true }).catch(() => undefined)));
-    await daemon?.stop();
-    killEverythingMentioning(cacheDir);
-    fs.rmSync(cacheDir, { recursive: true, force: true });
+    await removeDaemonProcess(daemon, cacheDir);
   });
 
   it("a 200 MiB stream in one cell reaches the result whole, the daemon stays up and small, and another room keeps executing", async () => {
@@ -99,9 +98,7 @@ describe("the output size cap", () => {
       expect(stored.text).toContain("[runtimed: this output passed 8.0 MiB");
     } finally {
       await capped.close({ shutdownKernel: true }).catch(() => undefined);
-      await daemon.stop();
-      killEverythingMentioning(cacheDir);
-      fs.rmSync(cacheDir, { recursive: true, force: true });
+      await removeDaemonProcess(daemon, cacheDir);
     }
   });
 });

@@ -12,13 +12,14 @@ import { PROTOCOL_VERSION } from "../../lib/protocol/messages";
 import type { Session } from "../../lib/session/session";
 import type { ConnectionState, RoomEvent } from "../../lib/session/types";
 import { expectCode, removeDir, startTestDaemon, type TestRoom } from "../integration/harness";
+import { NO_PREWARMING, setEnv } from "./environment";
 import { IPYKERNEL_ARGV, installKernelSpec, useJupyterPath } from "./kernelspecs";
 import { makeTempDir, within } from "./processes";
 
 jest.setTimeout(180_000);
 
 const KERNEL = "big-requests-python";
-const savedEnv = { pool: process.env.RUNTIMED_POOL_SIZE, prewarm: process.env.RUNTIMED_PREWARM_KERNEL };
+let restoreEnv: (() => void) | undefined;
 let jupyterPath: string;
 let restoreJupyterPath: () => void;
 let room: TestRoom;
@@ -27,8 +28,7 @@ let session: Session;
 const states: ConnectionState[] = [];
 
 beforeAll(async () => {
-  process.env.RUNTIMED_POOL_SIZE = "0";
-  process.env.RUNTIMED_PREWARM_KERNEL = "0";
+  restoreEnv = setEnv(NO_PREWARMING);
   jupyterPath = makeTempDir("big-requests-jupyter");
   installKernelSpec(jupyterPath, KERNEL, IPYKERNEL_ARGV);
   restoreJupyterPath = useJupyterPath(jupyterPath);
@@ -44,10 +44,7 @@ afterAll(async () => {
   if (room) removeDir(room.cacheDir);
   restoreJupyterPath?.();
   if (jupyterPath) fs.rmSync(jupyterPath, { recursive: true, force: true });
-  for (const [name, value] of [["RUNTIMED_POOL_SIZE", savedEnv.pool], ["RUNTIMED_PREWARM_KERNEL", savedEnv.prewarm]] as const) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
+  restoreEnv?.();
 });
 
 /** The connection never dropped: it went to "connected" once and stayed there. */

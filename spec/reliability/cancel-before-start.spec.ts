@@ -13,6 +13,7 @@ import { FrameType, PROTOCOL_VERSION } from "../../lib/protocol/messages";
 import { toResult } from "../../lib/session/operators";
 import type { Session } from "../../lib/session/session";
 import { expectCode, removeDir, startTestDaemon, type TestRoom } from "../integration/harness";
+import { NO_PREWARMING, setEnv } from "./environment";
 import { IPYKERNEL_ARGV, SYSTEM_PYTHON, installKernelSpec, useJupyterPath } from "./kernelspecs";
 import { makeTempDir, waitFor, within } from "./processes";
 
@@ -24,15 +25,14 @@ const KERNEL = "cancel-spec-python";
 /** How long after the kernel is up a cancelled execution would surely have run. */
 const WOULD_HAVE_RUN_MS = 3000;
 
-const savedEnv = { pool: process.env.RUNTIMED_POOL_SIZE, prewarm: process.env.RUNTIMED_PREWARM_KERNEL };
+let restoreEnv: (() => void) | undefined;
 let jupyterPath: string;
 let markers: string;
 let restoreJupyterPath: () => void;
 let room: TestRoom;
 
 beforeAll(async () => {
-  process.env.RUNTIMED_POOL_SIZE = "0";
-  process.env.RUNTIMED_PREWARM_KERNEL = "0";
+  restoreEnv = setEnv(NO_PREWARMING);
   jupyterPath = makeTempDir("cancel-jupyter");
   markers = makeTempDir("cancel-markers");
   const launch = IPYKERNEL_ARGV.slice(1).join(" ");
@@ -47,10 +47,7 @@ afterAll(async () => {
   if (room) removeDir(room.cacheDir);
   restoreJupyterPath?.();
   for (const dir of [jupyterPath, markers]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  for (const [name, value] of [["RUNTIMED_POOL_SIZE", savedEnv.pool], ["RUNTIMED_PREWARM_KERNEL", savedEnv.prewarm]] as const) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
+  restoreEnv?.();
 });
 
 /** A cell that leaves a file behind if it ever runs; returns the cell and the file. */

@@ -3,13 +3,14 @@ import * as path from "node:path";
 import { filter, firstValueFrom, lastValueFrom } from "rxjs";
 import { toResult } from "../../lib/session/operators";
 import { Session } from "../../lib/session/session";
-import type { ConnectionState } from "../../lib/session/types";
+import { recordStates } from "./connection-states";
+import { NO_PREWARMING, useEnv } from "./environment";
 import {
   isRunning,
-  killEverythingMentioning,
   makeTempDir,
   processesMentioning,
   readDaemonInfo,
+  removeDaemonsOf,
   spawnDaemonProcess,
   waitFor,
   within,
@@ -20,37 +21,7 @@ jest.setTimeout(90_000);
 
 // Daemons started by sessions inherit this process's environment: no prewarming, these tests
 // run no code and a kernel or venv per daemon would only cost time.
-const savedEnv = { pool: process.env.RUNTIMED_POOL_SIZE, prewarm: process.env.RUNTIMED_PREWARM_KERNEL };
-beforeAll(() => {
-  process.env.RUNTIMED_POOL_SIZE = "0";
-  process.env.RUNTIMED_PREWARM_KERNEL = "0";
-});
-afterAll(() => {
-  for (const [name, value] of [["RUNTIMED_POOL_SIZE", savedEnv.pool], ["RUNTIMED_PREWARM_KERNEL", savedEnv.prewarm]] as const) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-});
-
-/** Stops whatever daemon serves `cacheDir` now (one started by a session) and everything left there. */
-async function stopDaemonsOf(cacheDir: string, socketPath: string): Promise<void> {
-  for (const { pid } of processesMentioning(socketPath)) {
-    try {
-      process.kill(pid, "SIGTERM");
-    } catch {
-      // gone already
-    }
-    await waitFor(`daemon ${pid} to stop`, () => !isRunning(pid), 10_000).catch(() => process.kill(pid, "SIGKILL"));
-  }
-  killEverythingMentioning(cacheDir);
-}
-
-/** Records every state a session's connection goes through. */
-function recordStates(session: Session): ConnectionState[] {
-  const states: ConnectionState[] = [];
-  session.connection$.subscribe((state) => states.push(state));
-  return states;
-}
+useEnv(NO_PREWARMING);
 
 /** Edits one session's own cells in a loop until stopped; remembers each cell's last source. */
 function editLoop(session: Session, label: string) {
@@ -91,7 +62,7 @@ describe("a daemon killed with SIGKILL while two sessions edit", () => {
     const sessions: Session[] = [];
     const loops: { stop(): Promise<void> }[] = [];
     try {
-      first = await spawnDaemonProcess(cacheDir, { RUNTIMED_POOL_SIZE: "0", RUNTIMED_PREWARM_KERNEL: "0" });
+      first = await spawnDaemonProcess(cacheDir, NO_PREWARMING);
       const alice = new Session({ notebookId, socketPath, cacheDir, autoStart: true });
       const bob = new Session({ notebookId, socketPath, cacheDir, autoStart: true });
       sessions.push(alice, bob);
@@ -153,8 +124,7 @@ describe("a daemon killed with SIGKILL while two sessions edit", () => {
       await Promise.all(loops.map((loop) => loop.stop()));
       await Promise.all(sessions.map((session) => session.close({ shutdownKernel: false }).catch(() => undefined)));
       await first?.kill9();
-      await stopDaemonsOf(cacheDir, socketPath);
-      fs.rmSync(cacheDir, { recursive: true, force: true });
+      await removeDaemonsOf(cacheDir);
     }
   });
 });
@@ -166,7 +136,7 @@ describe("a daemon killed with SIGKILL while a cell runs", () => {
     let first: DaemonProcess | undefined;
     const session = new Session({ notebookId: "killed-while-running", socketPath, cacheDir, autoStart: true });
     try {
-      first = await spawnDaemonProcess(cacheDir, { RUNTIMED_POOL_SIZE: "0", RUNTIMED_PREWARM_KERNEL: "0" });
+      first = await spawnDaemonProcess(cacheDir, NO_PREWARMING);
       const cellId = session.createCell("import time\nprint('running', flush=True)\nfor _ in range(1200):\n    time.sleep(0.05)");
       const result = lastValueFrom(session.execute(cellId, { timeoutSecs: 120 }).pipe(toResult()));
       await within("the cell to start printing", firstValueFrom(session.events$.pipe(filter((event) => event.type === "output"))), 60_000);
@@ -180,8 +150,7 @@ describe("a daemon killed with SIGKILL while a cell runs", () => {
     } finally {
       await session.close({ shutdownKernel: false }).catch(() => undefined);
       await first?.kill9();
-      await stopDaemonsOf(cacheDir, socketPath);
-      fs.rmSync(cacheDir, { recursive: true, force: true });
+      await removeDaemonsOf(cacheDir);
     }
   });
 });
@@ -218,8 +187,7 @@ describe("sessions racing to start a daemon", () => {
         await waitFor(`daemon ${pid} to stop`, () => !isRunning(pid), 10_000);
         expect(fs.existsSync(socketPath)).toBe(false);
       } finally {
-        await stopDaemonsOf(cacheDir, socketPath);
-        fs.rmSync(cacheDir, { recursive: true, force: true });
+        await removeDaemonsOf(cacheDir);
       }
     }
   });
@@ -229,7 +197,7 @@ describe("sessions racing to start a daemon", () => {
     const socketPath = path.join(cacheDir, "runtimed.sock");
     try {
       for (let round = 0; round < 3; round++) {
-        const pid = readDaemonInfoOrNull(cacheDir)?.pid ?? (await spawnDaemonProcess(cacheDir, { RUNTIMED_POOL_SIZE: "0", RUNTIMED_PREWARM_KERNEL: "0" })).pid;
+        const pid = readDaemonInfoOrNull(cacheDir)?.pid ?? (await spawnDaemonProcess(cacheDir, NO_PREWARMING)).pid;
         process.kill(pid, "SIGKILL");
         await waitFor(`daemon ${pid} to die`, () => !isRunning(pid), 10_000);
         expect(fs.existsSync(path.join(cacheDir, "daemon.lock"))).toBe(true);
@@ -238,8 +206,7 @@ describe("sessions racing to start a daemon", () => {
         expect(winner).not.toBe(pid);
       }
     } finally {
-      await stopDaemonsOf(cacheDir, socketPath);
-      fs.rmSync(cacheDir, { recursive: true, force: true });
+      await removeDaemonsOf(cacheDir);
     }
   });
 });

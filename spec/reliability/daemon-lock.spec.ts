@@ -3,10 +3,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Daemon } from "../../lib/daemon/daemon";
 import { DaemonLock } from "../../lib/daemon/daemon-lock";
-import { RuntimedError } from "../../lib/protocol/errors";
+import type { RuntimedError } from "../../lib/protocol/errors";
 import { daemonFiles } from "../../lib/transport/paths";
 import { DaemonClient } from "../../lib/transport/daemon-client";
-import { removeDir, startTestDaemon } from "../integration/harness";
+import { expectCode, removeDir, startTestDaemon } from "../integration/harness";
 import { isRunning, killEverythingMentioning, makeTempDir, readDaemonInfo, spawnDaemonProcess, waitFor, within } from "./processes";
 
 jest.setTimeout(120_000);
@@ -27,16 +27,8 @@ function startRaw(cacheDir: string) {
   return { pid: child.pid!, exited, stderr: () => stderr, kill: () => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL") };
 }
 
-async function expectDaemonRunning(start: Promise<unknown>): Promise<RuntimedError> {
-  const error = await start.then(
-    () => {
-      throw new Error("the second daemon started");
-    },
-    (failure: unknown) => failure,
-  );
-  expect(error).toBeInstanceOf(RuntimedError);
-  expect((error as RuntimedError).code).toBe("DAEMON_RUNNING");
-  return error as RuntimedError;
+function expectDaemonRunning(start: Promise<unknown>): Promise<RuntimedError> {
+  return expectCode(start, "DAEMON_RUNNING");
 }
 
 describe("the daemon lock", () => {

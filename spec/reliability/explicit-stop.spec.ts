@@ -11,16 +11,17 @@ import { filter, firstValueFrom, lastValueFrom } from "rxjs";
 import { RuntimedError } from "../../lib/protocol/errors";
 import { toResult } from "../../lib/session/operators";
 import { Session } from "../../lib/session/session";
-import type { ConnectionState } from "../../lib/session/types";
 import { DaemonClient } from "../../lib/transport/daemon-client";
 import { runCli, startCli, stopCli, type RunningCli } from "../cli/cli-process";
+import { recordStates } from "./connection-states";
+import { NO_PREWARMING, useEnv } from "./environment";
 import { IPYKERNEL_ARGV, installKernelSpec, useJupyterPath } from "./kernelspecs";
 import {
   isRunning,
-  killEverythingMentioning,
   makeTempDir,
   processesMentioning,
   readDaemonInfo,
+  removeDaemonsOf,
   spawnDaemonProcess,
   waitFor,
   within,
@@ -35,44 +36,18 @@ const STAYS_STOPPED_MS = 4000;
 
 // Daemons the sessions start inherit this process's environment: no prewarming (these tests
 // run their cells on a kernelspec of Debian's Python, no environment to build).
-const savedEnv = { pool: process.env.RUNTIMED_POOL_SIZE, prewarm: process.env.RUNTIMED_PREWARM_KERNEL };
+useEnv(NO_PREWARMING);
 let jupyterPath: string;
 let restoreJupyterPath: () => void;
 beforeAll(() => {
-  process.env.RUNTIMED_POOL_SIZE = "0";
-  process.env.RUNTIMED_PREWARM_KERNEL = "0";
   jupyterPath = makeTempDir("stop-jupyter");
   installKernelSpec(jupyterPath, KERNEL, IPYKERNEL_ARGV);
   restoreJupyterPath = useJupyterPath(jupyterPath);
 });
 afterAll(() => {
-  for (const [name, value] of [["RUNTIMED_POOL_SIZE", savedEnv.pool], ["RUNTIMED_PREWARM_KERNEL", savedEnv.prewarm]] as const) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
   restoreJupyterPath();
   fs.rmSync(jupyterPath, { recursive: true, force: true });
 });
-
-/** Stops whatever daemon serves `socketPath` now, and everything left under `cacheDir`. */
-async function stopDaemonsOf(cacheDir: string, socketPath: string): Promise<void> {
-  for (const { pid } of processesMentioning(socketPath)) {
-    try {
-      process.kill(pid, "SIGTERM");
-    } catch {
-      // gone already
-    }
-    await waitFor(`daemon ${pid} to stop`, () => !isRunning(pid), 10_000).catch(() => process.kill(pid, "SIGKILL"));
-  }
-  killEverythingMentioning(cacheDir);
-}
-
-/** Every state a session's connection goes through, in order. */
-function recordStates(session: Session): ConnectionState[] {
-  const states: ConnectionState[] = [];
-  session.connection$.subscribe((state) => states.push(state));
-  return states;
-}
 
 /**
  * Two sessions in two rooms of a daemon they started; one runs a long cell. `stop` stops the
@@ -135,8 +110,7 @@ async function stopWhileSessionsWork(label: string, stop: (socketPath: string, c
     process.stdout.write(`explicit stop (${label}): runner ${runnerStates.join(">")}; editor ${editorStates.join(">")}\n`);
   } finally {
     await Promise.all([runner, editor].map((session) => session.close({ shutdownKernel: false }).catch(() => undefined)));
-    await stopDaemonsOf(cacheDir, socketPath);
-    fs.rmSync(cacheDir, { recursive: true, force: true });
+    await removeDaemonsOf(cacheDir);
   }
 }
 
@@ -202,8 +176,7 @@ describe("a daemon stopped on purpose while a session is too busy to read", () =
     } finally {
       if (stopping) await stopCli(stopping);
       await session.close({ shutdownKernel: false }).catch(() => undefined);
-      await stopDaemonsOf(cacheDir, socketPath);
-      fs.rmSync(cacheDir, { recursive: true, force: true });
+      await removeDaemonsOf(cacheDir);
     }
   });
 });
@@ -239,8 +212,7 @@ describe("a daemon that crashes while a session works", () => {
     } finally {
       await session.close({ shutdownKernel: false }).catch(() => undefined);
       await first?.kill9();
-      await stopDaemonsOf(cacheDir, socketPath);
-      fs.rmSync(cacheDir, { recursive: true, force: true });
+      await removeDaemonsOf(cacheDir);
     }
   });
 });

@@ -6,41 +6,15 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Session } from "../../lib/session/session";
-import type { ConnectionState } from "../../lib/session/types";
 import { expectCode } from "../integration/harness";
-import { isRunning, killEverythingMentioning, makeTempDir, processesMentioning, readDaemonInfo, spawnDaemonProcess, waitFor, within, type DaemonProcess } from "./processes";
+import { recordStates } from "./connection-states";
+import { NO_PREWARMING, useEnv } from "./environment";
+import { isRunning, makeTempDir, readDaemonInfo, removeDaemonsOf, spawnDaemonProcess, waitFor, within, type DaemonProcess } from "./processes";
 
 jest.setTimeout(240_000);
 
 // Daemons the sessions start inherit this process's environment: no prewarming.
-const NO_POOL = { RUNTIMED_POOL_SIZE: "0", RUNTIMED_PREWARM_KERNEL: "0" };
-const savedEnv = { pool: process.env.RUNTIMED_POOL_SIZE, prewarm: process.env.RUNTIMED_PREWARM_KERNEL };
-beforeAll(() => Object.assign(process.env, NO_POOL));
-afterAll(() => {
-  for (const [name, value] of [["RUNTIMED_POOL_SIZE", savedEnv.pool], ["RUNTIMED_PREWARM_KERNEL", savedEnv.prewarm]] as const) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-});
-
-/** Stops whatever daemon serves `socketPath` now, and everything left under `cacheDir`. */
-async function stopDaemonsOf(cacheDir: string, socketPath: string): Promise<void> {
-  for (const { pid } of processesMentioning(socketPath)) {
-    try {
-      process.kill(pid, "SIGTERM");
-    } catch {
-      // gone already
-    }
-    await waitFor(`daemon ${pid} to stop`, () => !isRunning(pid), 10_000).catch(() => process.kill(pid, "SIGKILL"));
-  }
-  killEverythingMentioning(cacheDir);
-}
-
-function recordStates(session: Session): ConnectionState[] {
-  const states: ConnectionState[] = [];
-  session.connection$.subscribe((state) => states.push(state));
-  return states;
-}
+useEnv(NO_PREWARMING);
 
 /** SIGKILLs the daemon `daemon.json` names and waits until it is gone. */
 async function killDaemon(cacheDir: string): Promise<number> {
@@ -107,8 +81,7 @@ describe("calls made while the daemon a session started is down after kill -9", 
       process.stdout.write(`calls during an outage: ${states.join(">")}\n`);
     } finally {
       await Promise.all(sessions.map((session) => session.close({ shutdownKernel: true }).catch(() => undefined)));
-      await stopDaemonsOf(cacheDir, socketPath);
-      fs.rmSync(cacheDir, { recursive: true, force: true });
+      await removeDaemonsOf(cacheDir);
     }
   });
 });
@@ -121,7 +94,7 @@ describe("calls made while the daemon is down and no session may restart it", ()
     const session = new Session({ notebookId: "bounded-outage", socketPath, cacheDir, autoStart: false });
     let daemon: DaemonProcess | undefined;
     try {
-      daemon = await spawnDaemonProcess(cacheDir, NO_POOL);
+      daemon = await spawnDaemonProcess(cacheDir, NO_PREWARMING);
       const states = recordStates(session);
       await session.connect();
       const cellId = session.createCell(`open(${JSON.stringify(marker)}, "w").write("ran")`);
@@ -132,7 +105,7 @@ describe("calls made while the daemon is down and no session may restart it", ()
       const flushed = session.flush();
       flushed.catch(() => undefined);
       await within("the execution's own timeout", expectCode(session.executeCell(cellId, { timeoutSecs: 2 }), "TIMEOUT"), 20_000);
-      daemon = await spawnDaemonProcess(cacheDir, NO_POOL);
+      daemon = await spawnDaemonProcess(cacheDir, NO_PREWARMING);
       await within("the flush made during the outage", flushed, 30_000);
       expect(session.isConnected).toBe(true);
       // Had the timed-out execution gone out after the reconnect, it would have started a kernel.
@@ -148,8 +121,7 @@ describe("calls made while the daemon is down and no session may restart it", ()
     } finally {
       await session.close({ shutdownKernel: false }).catch(() => undefined);
       await daemon?.kill9();
-      await stopDaemonsOf(cacheDir, socketPath);
-      fs.rmSync(cacheDir, { recursive: true, force: true });
+      await removeDaemonsOf(cacheDir);
     }
   });
 });

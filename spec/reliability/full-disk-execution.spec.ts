@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { startTestDaemon, type TestRoom } from "../integration/harness";
+import { NO_PREWARMING, setEnv } from "./environment";
 
 jest.setTimeout(120_000);
 
@@ -24,12 +25,11 @@ if (mountError) {
 } else {
   describe("a full disk while a cell runs", () => {
     let room: TestRoom | undefined;
-    const saved = { pool: process.env.RUNTIMED_POOL_SIZE, prewarm: process.env.RUNTIMED_PREWARM_KERNEL };
+    let restoreEnv: (() => void) | undefined;
 
     beforeAll(async () => {
       // No environments on an 8 MiB disk: the system kernelspec's Python runs the cells.
-      process.env.RUNTIMED_POOL_SIZE = "0";
-      process.env.RUNTIMED_PREWARM_KERNEL = "0";
+      restoreEnv = setEnv(NO_PREWARMING);
       room = await startTestDaemon({ cacheDir: mountPoint });
     });
 
@@ -37,10 +37,7 @@ if (mountError) {
       await room?.dispose();
       execFileSync("umount", [mountPoint]);
       fs.rmSync(mountPoint, { recursive: true, force: true });
-      for (const [name, value] of [["RUNTIMED_POOL_SIZE", saved.pool], ["RUNTIMED_PREWARM_KERNEL", saved.prewarm]] as const) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
+      restoreEnv?.();
     });
 
     it("fails that execution with STORAGE_FAILED, keeps the daemon up, and the next cell runs once there is room", async () => {

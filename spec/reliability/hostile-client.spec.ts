@@ -1,11 +1,10 @@
-import * as fs from "node:fs";
 import * as net from "node:net";
 import { encodeMessage } from "../../lib/protocol/codec";
 import { encodeFrame } from "../../lib/protocol/frame";
 import { PROTOCOL_VERSION } from "../../lib/protocol/messages";
 import { Session } from "../../lib/session/session";
 import { attacks, frameCount, runAttack, type Attack } from "./hostile-frames";
-import { isRunning, killEverythingMentioning, makeTempDir, residentMiB, spawnDaemonProcess, waitFor, within, type DaemonProcess } from "./processes";
+import { isRunning, makeTempDir, removeDaemonProcess, residentMiB, spawnDaemonProcess, waitFor, within, type DaemonProcess } from "./processes";
 
 jest.setTimeout(300_000);
 
@@ -27,11 +26,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(sessions.map((session) => session.close({ shutdownKernel: true }).catch(() => undefined)));
-  await daemon?.stop();
-  if (cacheDir) {
-    killEverythingMentioning(cacheDir);
-    fs.rmSync(cacheDir, { recursive: true, force: true });
-  }
+  await removeDaemonProcess(daemon, cacheDir);
 });
 
 function session(notebookId: string): Session {

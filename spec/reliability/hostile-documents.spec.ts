@@ -12,8 +12,9 @@ import { notebookProblem } from "../../lib/notebook/validate";
 import { Session } from "../../lib/session/session";
 import type { ConnectionState } from "../../lib/session/types";
 import { DocumentPeer } from "./document-peer";
+import { NO_PREWARMING } from "./environment";
 import { IPYKERNEL_ARGV, installKernelSpec } from "./kernelspecs";
-import { isRunning, killEverythingMentioning, makeTempDir, spawnDaemonProcess, waitFor, within, type DaemonProcess } from "./processes";
+import { isRunning, makeTempDir, removeDaemonProcess, spawnDaemonProcess, waitFor, within, type DaemonProcess } from "./processes";
 
 jest.setTimeout(120_000);
 
@@ -32,7 +33,7 @@ beforeAll(async () => {
   cacheDir = makeTempDir("hostile-docs");
   const jupyterPath = path.join(cacheDir, "jupyter");
   installKernelSpec(jupyterPath, KERNEL, IPYKERNEL_ARGV);
-  daemon = await spawnDaemonProcess(cacheDir, { JUPYTER_PATH: jupyterPath, RUNTIMED_POOL_SIZE: "0", RUNTIMED_PREWARM_KERNEL: "0", PYDEVD_DISABLE_FILE_VALIDATION: "1" });
+  daemon = await spawnDaemonProcess(cacheDir, { JUPYTER_PATH: jupyterPath, ...NO_PREWARMING, PYDEVD_DISABLE_FILE_VALIDATION: "1" });
   alice = session();
   bob = session();
   alice.connection$.subscribe((state) => aliceStates.push(state));
@@ -47,11 +48,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(sessions.map((opened) => opened.close({ shutdownKernel: true }).catch(() => undefined)));
-  await daemon?.stop();
-  if (cacheDir) {
-    killEverythingMentioning(cacheDir);
-    fs.rmSync(cacheDir, { recursive: true, force: true });
-  }
+  await removeDaemonProcess(daemon, cacheDir);
 });
 
 function session(): Session {

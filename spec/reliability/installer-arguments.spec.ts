@@ -8,7 +8,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Session } from "../../lib/session/session";
 import { expectCode } from "../integration/harness";
-import { killEverythingMentioning, makeTempDir, spawnDaemonProcess, type DaemonProcess } from "./processes";
+import { NO_PREWARMING } from "./environment";
+import { makeTempDir, removeDaemonProcess, spawnDaemonProcess, type DaemonProcess } from "./processes";
 
 jest.setTimeout(120_000);
 
@@ -33,18 +34,13 @@ describe("dependency strings that look like installer options", () => {
       fs.writeFileSync(path.join(bin, tool), `#!/bin/sh\necho "${tool} $*" >> '${installerLog}'\n${tool === "uv" ? venv : ""}\nexit 1\n`, { mode: 0o755 });
     }
     daemon = await spawnDaemonProcess(cacheDir, {
+      ...NO_PREWARMING,
       PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`,
-      RUNTIMED_POOL_SIZE: "0",
-      RUNTIMED_PREWARM_KERNEL: "0",
     });
   });
 
   afterAll(async () => {
-    await daemon?.stop();
-    if (cacheDir) {
-      killEverythingMentioning(cacheDir);
-      fs.rmSync(cacheDir, { recursive: true, force: true });
-    }
+    await removeDaemonProcess(daemon, cacheDir);
   });
 
   async function startKernelWith(notebookId: string, setUp: (session: Session) => void, notebookPath?: string) {

@@ -4,6 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { setEnv } from "./environment";
 
 /** Debian's Python, which has ipykernel (the `python3` first on PATH may not). */
 export const SYSTEM_PYTHON = "/usr/bin/python3";
@@ -26,10 +27,5 @@ export function installKernelSpec(jupyterPath: string, name: string, argv: strin
  * spawned one inherits it); the returned function puts the previous value back.
  */
 export function useJupyterPath(jupyterPath: string): () => void {
-  const previous = process.env.JUPYTER_PATH;
-  process.env.JUPYTER_PATH = jupyterPath;
-  return () => {
-    if (previous === undefined) delete process.env.JUPYTER_PATH;
-    else process.env.JUPYTER_PATH = previous;
-  };
+  return setEnv({ JUPYTER_PATH: jupyterPath });
 }

@@ -8,21 +8,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Session } from "../../lib/session/session";
 import { expectCode } from "../integration/harness";
-import { isRunning, killEverythingMentioning, makeTempDir, processesMentioning, spawnDaemonProcess, waitFor, within } from "./processes";
+import { pathWithoutBuildTools } from "./environment";
+import { makeTempDir, removeDaemonProcess, removeDaemonsOf, spawnDaemonProcess, within } from "./processes";
 
 jest.setTimeout(180_000);
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
-const BUILD_TOOLS = ["uv", "micromamba", "mamba", "conda"];
-
-/** PATH without the directories that hold uv or a conda: Node, and the system's tools, stay. */
-function pathWithoutBuildTools(): string {
-  return (process.env.PATH ?? "")
-    .split(path.delimiter)
-    .filter((dir) => dir !== "" && !BUILD_TOOLS.some((tool) => fs.existsSync(path.join(dir, tool))))
-    .join(path.delimiter);
-}
-
 /** The environment of a machine with only Node: no Python to try, no uv, no conda. */
 function nodeOnlyEnv(cacheDir: string): NodeJS.ProcessEnv {
   return {
@@ -31,19 +22,6 @@ function nodeOnlyEnv(cacheDir: string): NodeJS.ProcessEnv {
     RUNTIMED_CACHE_DIR: cacheDir,
     RUNTIMED_SOCKET_PATH: path.join(cacheDir, "runtimed.sock"),
   };
-}
-
-/** Stops the daemon serving `cacheDir` (one a client started) and anything else left there. */
-async function stopEverythingIn(cacheDir: string): Promise<void> {
-  for (const { pid } of processesMentioning(path.join(cacheDir, "runtimed.sock"))) {
-    try {
-      process.kill(pid, "SIGTERM");
-    } catch {
-      // gone already
-    }
-    await waitFor(`daemon ${pid} to stop`, () => !isRunning(pid), 15_000).catch(() => process.kill(pid, "SIGKILL"));
-  }
-  killEverythingMentioning(cacheDir);
 }
 
 function daemonLog(cacheDir: string): string[] {
@@ -88,8 +66,7 @@ describe("a machine with Node but no Python that can import ipykernel (RUNTIMED_
       expect(log.filter((line) => line.includes("no Python environment backend"))).toHaveLength(1);
       expect(log.filter((line) => /could not prewarm|pool did not start/.test(line))).toEqual([]);
     } finally {
-      await stopEverythingIn(cacheDir);
-      fs.rmSync(cacheDir, { recursive: true, force: true });
+      await removeDaemonsOf(cacheDir, 15_000);
     }
   });
 
@@ -122,9 +99,7 @@ describe("a machine with Node but no Python that can import ipykernel (RUNTIMED_
       expect(fs.existsSync(path.join(cacheDir, "envs")) ? fs.readdirSync(path.join(cacheDir, "envs")) : []).toEqual([]);
     } finally {
       await session.close().catch(() => undefined);
-      await daemon.stop();
-      killEverythingMentioning(cacheDir);
-      fs.rmSync(cacheDir, { recursive: true, force: true });
+      await removeDaemonProcess(daemon, cacheDir);
     }
   });
 });

@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { DaemonInfo } from "../../lib/transport/paths";
+import { waitFor } from "../wait-for";
 
 /** Prefix of every temp dir this suite creates, so a scan of /proc can find its leftovers. */
 export const TEMP_PREFIX = "runtimed-rel-";
@@ -18,14 +19,7 @@ export function makeTempDir(label: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `${TEMP_PREFIX}${label}-`));
 }
 
-/** Resolves once `check` is true; rejects after `timeoutMs` naming `what`. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+export { waitFor } from "../wait-for";
 
 /** Rejects with a named error when `promise` takes longer than `ms`. */
 export function within<T>(what: string, promise: Promise<T>, ms: number): Promise<T> {
@@ -91,6 +85,29 @@ export function killEverythingMentioning(needle: string): number[] {
   return killed;
 }
 
+/**
+ * The end of a test whose sessions started daemons on `cacheDir` (no child of ours): stops
+ * whatever daemon serves `<cacheDir>/runtimed.sock` now (SIGTERM, SIGKILL after `graceMs`),
+ * kills everything left under the dir and removes it.
+ */
+export async function removeDaemonsOf(cacheDir: string, graceMs = 10_000): Promise<void> {
+  for (const { pid } of processesMentioning(path.join(cacheDir, "runtimed.sock"))) {
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      // gone already
+    }
+    await waitFor(`daemon ${pid} to stop`, () => !isRunning(pid), graceMs).catch(() => process.kill(pid, "SIGKILL"));
+  }
+  killAndRemove(cacheDir);
+}
+
+/** Kills every process left under `dir` (kernels, an environment build), then removes the dir. */
+function killAndRemove(dir: string): void {
+  killEverythingMentioning(dir);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
 /** A daemon running as its own process, as `runtimed daemon start` would run it. */
 export interface DaemonProcess {
   readonly pid: number;
@@ -150,6 +167,16 @@ export async function spawnDaemonProcess(cacheDir: string, env: NodeJS.ProcessEn
     throw error;
   }
   return daemon;
+}
+
+/**
+ * The end of a test that spawned `daemon` on `cacheDir`: stops it, kills whatever is left under
+ * the dir (its kernels, an environment build) and removes the dir. Either may be undefined when
+ * the setup failed before it was made.
+ */
+export async function removeDaemonProcess(daemon: DaemonProcess | undefined, cacheDir: string | undefined): Promise<void> {
+  await daemon?.stop();
+  if (cacheDir !== undefined) killAndRemove(cacheDir);
 }
 
 /** The daemon's advertisement, `<cache>/daemon.json`. */

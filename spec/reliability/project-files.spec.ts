@@ -9,11 +9,10 @@ import * as path from "node:path";
 import { Session } from "../../lib/session/session";
 import { buildWheel } from "../env/fixtures";
 import { expectCode } from "../integration/harness";
-import { killEverythingMentioning, makeTempDir, spawnDaemonProcess, type DaemonProcess } from "./processes";
+import { NO_PREWARMING, pathWithoutBuildTools } from "./environment";
+import { makeTempDir, removeDaemonProcess, spawnDaemonProcess, type DaemonProcess } from "./processes";
 
 jest.setTimeout(180_000);
-
-const BUILD_TOOLS = ["uv", "micromamba", "mamba", "conda"];
 
 describe("project files read with real TOML and YAML parsers (no uv or conda on PATH)", () => {
   let cacheDir: string;
@@ -24,19 +23,11 @@ describe("project files read with real TOML and YAML parsers (no uv or conda on 
     cacheDir = makeTempDir("project-files");
     projects = path.join(cacheDir, "projects");
     fs.mkdirSync(path.join(projects, ".git"), { recursive: true });
-    const pathWithoutBuildTools = (process.env.PATH ?? "")
-      .split(path.delimiter)
-      .filter((dir) => dir !== "" && !BUILD_TOOLS.some((tool) => fs.existsSync(path.join(dir, tool))))
-      .join(path.delimiter);
-    daemon = await spawnDaemonProcess(cacheDir, { PATH: pathWithoutBuildTools, RUNTIMED_POOL_SIZE: "0", RUNTIMED_PREWARM_KERNEL: "0" });
+    daemon = await spawnDaemonProcess(cacheDir, { ...NO_PREWARMING, PATH: pathWithoutBuildTools() });
   });
 
   afterAll(async () => {
-    await daemon?.stop();
-    if (cacheDir) {
-      killEverythingMentioning(cacheDir);
-      fs.rmSync(cacheDir, { recursive: true, force: true });
-    }
+    await removeDaemonProcess(daemon, cacheDir);
   });
 
   function session(notebookId: string): Session {
