@@ -7,6 +7,8 @@
  *
  * `node --import tsx bench/propagation-child.ts <writer|reader> <socketPath> <notebookId>`
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { Session } from "../lib";
 
 /** parent → child */
@@ -34,6 +36,15 @@ function send(message: FromChild): void {
   process.send!(message);
 }
 
+/** With BENCH_CPU_PROF, where the measured part of this process's profile starts and ends (profile-summary --from/--to). */
+const profileWindow = { from: 0, to: 0 };
+function noteWindow(edge: "from" | "to"): void {
+  const dir = process.env.BENCH_CPU_PROF;
+  if (!dir) return;
+  profileWindow[edge] = Number(process.hrtime.bigint() / 1000n);
+  if (edge === "to") fs.writeFileSync(path.join(dir, `window-${process.argv[2]}-${process.pid}.json`), JSON.stringify(profileWindow));
+}
+
 async function writer(session: Session): Promise<void> {
   await session.connect();
   const cellId = session.createCell(`# edit 0 at ${clock()}`);
@@ -44,6 +55,7 @@ async function writer(session: Session): Promise<void> {
     // Edits 1..warmup run first code paths in every process (JIT, lazy modules); then a pause
     // lets everyone settle before the measured edits.
     const sent: [number, number][] = [];
+    noteWindow("from");
     const cpuBefore = cpuMs();
     const last = message.warmup + message.edits;
     const begin = clock();
@@ -53,6 +65,7 @@ async function writer(session: Session): Promise<void> {
       session.setSource(cellId, `# edit ${seq} at ${at}`);
       if (seq > message.warmup) sent.push([seq, at]);
       if (seq === last) {
+        noteWindow("to");
         send({ type: "sent", sent, cpuMs: cpuMs() - cpuBefore });
         return;
       }
@@ -81,10 +94,14 @@ async function reader(session: Session): Promise<void> {
   await session.connect();
   if (lastSeq < 0) await new Promise<void>((resolve) => (seen = () => lastSeq >= 0 && resolve()));
   send({ type: "ready" });
+  noteWindow("from");
   const cpuBefore = cpuMs();
   process.on("message", (message: ToChild) => {
     if (message.type !== "report") return;
-    const report = () => send({ type: "report", arrivals, cpuMs: cpuMs() - cpuBefore });
+    const report = () => {
+      noteWindow("to");
+      send({ type: "report", arrivals, cpuMs: cpuMs() - cpuBefore });
+    };
     const deadline = setTimeout(report, message.waitMs);
     const check = () => {
       if (lastSeq < message.lastSeq) return;

@@ -25,6 +25,7 @@ import { keystroke } from "./metrics/keystroke";
 import { OursDaemon } from "./ours-daemon";
 import { runProfile } from "./profile";
 import { renderTable } from "./table";
+import { cpuProfileArgs } from "./processes";
 
 const METRICS: Metric[] = [roundTrip, kernelInfo, outputLatency, queuedCells, printFlushed, printUnflushed, bigOutput, editPropagation, keystroke, documentSize, firstResult, daemonRss];
 
@@ -83,7 +84,7 @@ async function startClients(quick: boolean, workDir: string, inProcess: boolean)
     }),
     // The cache dir (socket, documents, envs, kernels' connection files) lives in workDir,
     // which the last cleanup step removes.
-    OursDaemon.start(path.join(workDir, "cache"), { inProcess }).then((daemon) => {
+    OursDaemon.start(path.join(workDir, "cache"), { inProcess, nodeArgs: cpuProfileArgs("daemon") }).then((daemon) => {
       registerCleanup(() => daemon.stop(), () => daemon.kill());
       return daemon;
     }),

@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { registerCleanup } from "../cleanup";
 import type { BenchContext, Metric, Row } from "../context";
-import { killTree, processCpuMs, waitExit } from "../processes";
+import { cpuProfileArgs, killTree, processCpuMs, waitExit } from "../processes";
 import type { FromChild, ToChild } from "../propagation-child";
 import { median, p99 } from "../stats";
 
@@ -66,7 +66,7 @@ class Child {
 }
 
 function spawnChild(role: "writer" | "reader", name: string, socketPath: string, notebookId: string): Child {
-  const child = spawn(process.execPath, ["--import", require.resolve("tsx"), path.join(__dirname, "..", "propagation-child.ts"), role, socketPath, notebookId], {
+  const child = spawn(process.execPath, [...cpuProfileArgs(name.replace(/ /g, "-")), "--import", require.resolve("tsx"), path.join(__dirname, "..", "propagation-child.ts"), role, socketPath, notebookId], {
     cwd: path.join(__dirname, "..", ".."),
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
