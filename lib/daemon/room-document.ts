@@ -1,6 +1,6 @@
 import * as Automerge from "@automerge/automerge";
 import { type NotebookDoc } from "../notebook/schema";
-import { cellsWithTouchedOutputs, notebookProblem } from "../notebook/validate";
+import { NotebookValidator } from "../notebook/validate";
 import { RuntimedError } from "../protocol/errors";
 
 /** One client's end of the Automerge sync protocol. */
@@ -26,6 +26,7 @@ export class RoomDocument {
   private changeListeners: (() => void)[] = [];
   private syncScheduled: NodeJS.Immediate | undefined;
   private ownChanges = 0;
+  private readonly validator = new NotebookValidator();
 
   constructor(
     private current: Automerge.Doc<NotebookDoc>,
@@ -74,17 +75,16 @@ export class RoomDocument {
     const beforeHeads = Automerge.getHeads(before);
     let next: Automerge.Doc<NotebookDoc>;
     let nextState: Automerge.SyncState;
-    let patches: Automerge.Patch[] = [];
     try {
-      [next, nextState] = Automerge.receiveSyncMessage(this.current, state, message, {
-        patchCallback: (p) => void (patches = patches.length === 0 ? p : patches.concat(p)),
-      });
+      [next, nextState] = Automerge.receiveSyncMessage(this.current, state, message);
     } catch (error) {
       if (!sameHeads(Automerge.getHeads(before), beforeHeads)) this.rollBack(before, beforeHeads);
       throw new RuntimedError("PROTOCOL", `Rejected Automerge sync message: ${(error as Error).message}`);
     }
-    if (patches.length > 0) {
-      const problem = notebookProblem(next, cellsWithTouchedOutputs(patches));
+    const changed = !sameHeads(beforeHeads, Automerge.getHeads(next));
+    if (changed) {
+      // Only what changed is checked: the cells of this change, new output lists, the ids.
+      const problem = this.validator.problem(next);
       if (problem !== undefined) {
         this.rollBack(before, beforeHeads);
         this.hooks.refused?.(peer, problem);
@@ -93,7 +93,7 @@ export class RoomDocument {
     }
     this.current = next;
     this.syncStates.set(peer, nextState);
-    if (next !== before && !sameHeads(Automerge.getHeads(before), Automerge.getHeads(next))) {
+    if (changed) {
       this.changed();
     } else {
       this.syncPeer(peer);
