@@ -12,12 +12,17 @@ import * as path from "node:path";
 import { Session } from "../lib";
 
 /** parent → child */
-export type ToChild = { type: "start"; edits: number; intervalMs: number; warmup: number; settleMs: number } | { type: "report"; lastSeq: number; waitMs: number } | { type: "close" };
+export type ToChild =
+  | { type: "start"; edits: number; intervalMs: number; warmup: number; settleMs: number }
+  | { type: "measure" }
+  | { type: "report"; lastSeq: number; waitMs: number }
+  | { type: "close" };
 /** child → parent */
 export type FromChild =
   | { type: "ready" }
-  | { type: "sent"; sent: [seq: number, atMs: number][]; cpuMs: number }
-  | { type: "report"; arrivals: [seq: number, atMs: number][]; cpuMs: number }
+  | { type: "warmedUp" }
+  | { type: "sent"; sent: [seq: number, atMs: number][]; cpuMs: number; measuredCpuMs: number }
+  | { type: "report"; arrivals: [seq: number, atMs: number][]; cpuMs: number; measuredCpuMs: number }
   | { type: "error"; message: string };
 
 const EDIT = /^# edit (\d+) at /;
@@ -42,7 +47,9 @@ function noteWindow(edge: "from" | "to"): void {
   const dir = process.env.BENCH_CPU_PROF;
   if (!dir) return;
   profileWindow[edge] = Number(process.hrtime.bigint() / 1000n);
-  if (edge === "to") fs.writeFileSync(path.join(dir, `window-${process.argv[2]}-${process.pid}.json`), JSON.stringify(profileWindow));
+  if (edge !== "to") return;
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, `window-${process.argv[2]}-${process.pid}.json`), JSON.stringify(profileWindow));
 }
 
 async function writer(session: Session): Promise<void> {
@@ -57,16 +64,21 @@ async function writer(session: Session): Promise<void> {
     const sent: [number, number][] = [];
     noteWindow("from");
     const cpuBefore = cpuMs();
+    let cpuMeasured = 0;
     const last = message.warmup + message.edits;
     const begin = clock();
     const due = (seq: number) => begin + seq * message.intervalMs + (seq > message.warmup ? message.settleMs : 0);
     const edit = (seq: number) => {
+      if (seq === message.warmup + 1) cpuMeasured = cpuMs();
       const at = clock();
       session.setSource(cellId, `# edit ${seq} at ${at}`);
       if (seq > message.warmup) sent.push([seq, at]);
+      // The pause after the warm-up: the parent tells everyone to start counting CPU time then.
+      if (seq === message.warmup) send({ type: "warmedUp" });
       if (seq === last) {
         noteWindow("to");
-        send({ type: "sent", sent, cpuMs: cpuMs() - cpuBefore });
+        const now = cpuMs();
+        send({ type: "sent", sent, cpuMs: now - cpuBefore, measuredCpuMs: now - cpuMeasured });
         return;
       }
       // Against the schedule, not after the previous edit: a slow edit does not stretch the run.
@@ -96,11 +108,14 @@ async function reader(session: Session): Promise<void> {
   send({ type: "ready" });
   noteWindow("from");
   const cpuBefore = cpuMs();
+  let cpuMeasured = cpuBefore;
   process.on("message", (message: ToChild) => {
+    if (message.type === "measure") cpuMeasured = cpuMs();
     if (message.type !== "report") return;
     const report = () => {
       noteWindow("to");
-      send({ type: "report", arrivals, cpuMs: cpuMs() - cpuBefore });
+      const now = cpuMs();
+      send({ type: "report", arrivals, cpuMs: now - cpuBefore, measuredCpuMs: now - cpuMeasured });
     };
     const deadline = setTimeout(report, message.waitMs);
     const check = () => {
