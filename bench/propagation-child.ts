@@ -5,7 +5,12 @@
  * notes when each edit number first shows up. Times are `performance.timeOrigin +
  * performance.now()` (ms since the epoch, sub-ms), comparable across processes on one machine.
  *
- * `node --import tsx bench/propagation-child.ts <writer|reader> <socketPath> <notebookId>`
+ * The edits are `stamp` (each rewrites the cell as `# edit <n> at <time>`: ~15 characters replaced
+ * per edit) or `typing` (each appends one character, as a person types: edit n is the cell's
+ * length). Automerge applies a change in time that grows with the edited text's history, so the
+ * two tell the pipeline's cost from the history's.
+ *
+ * `node --import tsx bench/propagation-child.ts <writer|reader> <socketPath> <notebookId> <stamp|typing>`
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -26,6 +31,22 @@ export type FromChild =
   | { type: "error"; message: string };
 
 const EDIT = /^# edit (\d+) at /;
+
+/** How edit `seq` rewrites the cell, and which edit a cell's source shows (null: none yet). */
+export type EditKind = "stamp" | "typing";
+const edits: Record<EditKind, { source(seq: number, at: number): string; seq(source: string): number | null }> = {
+  stamp: {
+    source: (seq, at) => `# edit ${seq} at ${at}`,
+    seq: (source) => {
+      const match = EDIT.exec(source);
+      return match ? Number(match[1]) : null;
+    },
+  },
+  typing: {
+    source: (seq) => `# ${"x".repeat(seq)}`,
+    seq: (source) => (source.startsWith("# ") ? source.length - 2 : null),
+  },
+};
 
 function clock(): number {
   return performance.timeOrigin + performance.now();
@@ -52,9 +73,9 @@ function noteWindow(edge: "from" | "to"): void {
   fs.writeFileSync(path.join(dir, `window-${process.argv[2]}-${process.pid}.json`), JSON.stringify(profileWindow));
 }
 
-async function writer(session: Session): Promise<void> {
+async function writer(session: Session, edit: (typeof edits)[EditKind]): Promise<void> {
   await session.connect();
-  const cellId = session.createCell(`# edit 0 at ${clock()}`);
+  const cellId = session.createCell(edit.source(0, clock()));
   await session.flush();
   send({ type: "ready" });
   process.on("message", (message: ToChild) => {
@@ -68,10 +89,10 @@ async function writer(session: Session): Promise<void> {
     const last = message.warmup + message.edits;
     const begin = clock();
     const due = (seq: number) => begin + seq * message.intervalMs + (seq > message.warmup ? message.settleMs : 0);
-    const edit = (seq: number) => {
+    const next = (seq: number) => {
       if (seq === message.warmup + 1) cpuMeasured = cpuMs();
       const at = clock();
-      session.setSource(cellId, `# edit ${seq} at ${at}`);
+      session.setSource(cellId, edit.source(seq, at));
       if (seq > message.warmup) sent.push([seq, at]);
       // The pause after the warm-up: the parent tells everyone to start counting CPU time then.
       if (seq === message.warmup) send({ type: "warmedUp" });
@@ -82,22 +103,21 @@ async function writer(session: Session): Promise<void> {
         return;
       }
       // Against the schedule, not after the previous edit: a slow edit does not stretch the run.
-      setTimeout(() => edit(seq + 1), Math.max(0, due(seq + 1) - clock()));
+      setTimeout(() => next(seq + 1), Math.max(0, due(seq + 1) - clock()));
     };
-    edit(1);
+    next(1);
   });
 }
 
-async function reader(session: Session): Promise<void> {
+async function reader(session: Session, edit: (typeof edits)[EditKind]): Promise<void> {
   const arrivals: [number, number][] = [];
   let lastSeq = -1;
   let seen: () => void = () => undefined;
   session.patches$.subscribe(() => {
     const cells = session.getCells();
     const at = clock();
-    const match = cells.length > 0 ? EDIT.exec(cells[0]!.source) : null;
-    if (!match) return;
-    const seq = Number(match[1]);
+    const seq = cells.length > 0 ? edit.seq(cells[0]!.source) : null;
+    if (seq === null) return;
     // Edits that arrived together (one sync message) were all seen now.
     for (let s = lastSeq + 1; s <= seq; s++) if (s > 0) arrivals.push([s, at]);
     if (seq > lastSeq) lastSeq = seq;
@@ -129,15 +149,17 @@ async function reader(session: Session): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const [role, socketPath, notebookId] = process.argv.slice(2);
+  const [role, socketPath, notebookId, kind = "stamp"] = process.argv.slice(2);
+  const edit = edits[kind as EditKind];
+  if (!edit) throw new Error(`unknown edit kind ${kind}`);
   const session = new Session({ notebookId, socketPath, autoStart: false, reconnect: false });
   process.on("message", (message: ToChild) => {
     if (message.type === "close") void session.close({ shutdownKernel: false }).finally(() => process.exit(0));
   });
   // The parent going away (crash, Ctrl-C) must not leave this process behind.
   process.on("disconnect", () => process.exit(0));
-  if (role === "writer") await writer(session);
-  else if (role === "reader") await reader(session);
+  if (role === "writer") await writer(session, edit);
+  else if (role === "reader") await reader(session, edit);
   else throw new Error(`unknown role ${role}`);
 }
 

@@ -16,7 +16,7 @@ import { JlabServer, JLAB_SERVER_NOTE } from "./jlab-client";
 import { documentSize } from "./metrics/doc-size";
 import { firstResult } from "./metrics/first-result";
 import { bigOutput, printFlushed, printUnflushed } from "./metrics/outputs";
-import { editPropagation } from "./metrics/propagation";
+import { editPropagation, typingPropagation } from "./metrics/propagation";
 import { queuedCells } from "./metrics/queue";
 import { kernelInfo, roundTrip } from "./metrics/round-trip";
 import { outputLatency } from "./metrics/latency";
@@ -27,7 +27,7 @@ import { runProfile } from "./profile";
 import { renderTable } from "./table";
 import { cpuProfileArgs } from "./processes";
 
-const METRICS: Metric[] = [roundTrip, kernelInfo, outputLatency, queuedCells, printFlushed, printUnflushed, bigOutput, editPropagation, keystroke, documentSize, firstResult, daemonRss];
+const METRICS: Metric[] = [roundTrip, kernelInfo, outputLatency, queuedCells, printFlushed, printUnflushed, bigOutput, editPropagation, typingPropagation, keystroke, documentSize, firstResult, daemonRss];
 
 interface Options {
   quick: boolean;
