@@ -1,6 +1,7 @@
 /** Process helpers for the benchmark: waiting for an exit, and killing a process with what it started. */
 import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
+import * as path from "node:path";
 
 /** Direct children of `pid`, read from /proc (Linux). */
 export function childPids(pid: number): number[] {
@@ -85,4 +86,15 @@ export function processCpuMs(pid: number): number {
   // After the command come field 3 (state) onwards; utime and stime are fields 14 and 15.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/**
+ * Node flags that make a process the benchmark starts write a CPU profile into
+ * `$BENCH_CPU_PROF/<name>/` (the daemon, the propagation writer and readers), or none when
+ * `BENCH_CPU_PROF` is unset. (`--cpu-prof` is not allowed in NODE_OPTIONS.)
+ */
+export function cpuProfileArgs(name: string): string[] {
+  const dir = process.env.BENCH_CPU_PROF;
+  if (!dir) return [];
+  return ["--cpu-prof", `--cpu-prof-dir=${path.join(dir, name)}`, "--cpu-prof-interval=250"];
 }

@@ -16,7 +16,7 @@ import { JlabServer, JLAB_SERVER_NOTE } from "./jlab-client";
 import { documentSize } from "./metrics/doc-size";
 import { firstResult } from "./metrics/first-result";
 import { bigOutput, printFlushed, printUnflushed } from "./metrics/outputs";
-import { editPropagation } from "./metrics/propagation";
+import { editPropagation, typingPropagation } from "./metrics/propagation";
 import { queuedCells } from "./metrics/queue";
 import { kernelInfo, roundTrip } from "./metrics/round-trip";
 import { webSocketRoundTrip } from "./metrics/websocket";
@@ -26,8 +26,9 @@ import { keystroke } from "./metrics/keystroke";
 import { OursDaemon } from "./ours-daemon";
 import { runProfile } from "./profile";
 import { renderTable } from "./table";
+import { cpuProfileArgs } from "./processes";
 
-const METRICS: Metric[] = [roundTrip, webSocketRoundTrip, kernelInfo, outputLatency, queuedCells, printFlushed, printUnflushed, bigOutput, editPropagation, keystroke, documentSize, firstResult, daemonRss];
+const METRICS: Metric[] = [roundTrip, webSocketRoundTrip, kernelInfo, outputLatency, queuedCells, printFlushed, printUnflushed, bigOutput, editPropagation, typingPropagation, keystroke, documentSize, firstResult, daemonRss];
 
 interface Options {
   quick: boolean;
@@ -84,7 +85,7 @@ async function startClients(quick: boolean, workDir: string, inProcess: boolean)
     }),
     // The cache dir (socket, documents, envs, kernels' connection files) lives in workDir,
     // which the last cleanup step removes.
-    OursDaemon.start(path.join(workDir, "cache"), { inProcess }).then((daemon) => {
+    OursDaemon.start(path.join(workDir, "cache"), { inProcess, nodeArgs: cpuProfileArgs("daemon") }).then((daemon) => {
       registerCleanup(() => daemon.stop(), () => daemon.kill());
       return daemon;
     }),

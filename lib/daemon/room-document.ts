@@ -1,6 +1,7 @@
 import * as Automerge from "@automerge/automerge";
 import { type NotebookDoc } from "../notebook/schema";
-import { cellsWithTouchedOutputs, notebookProblem } from "../notebook/validate";
+import { nothingToSend, peerHasAll, sameHeads } from "../notebook/sync-state";
+import { NotebookValidator } from "../notebook/validate";
 import { RuntimedError } from "../protocol/errors";
 
 /** One client's end of the Automerge sync protocol. */
@@ -8,6 +9,14 @@ export interface SyncPeer {
   readonly peerId: number;
   sendSync(message: Uint8Array): void;
 }
+
+/**
+ * The acknowledgement of a peer's changes (it only tells the peer our heads, which it has) waits
+ * until its changes have stopped coming for this long...
+ */
+const ACK_QUIET_MS = 50;
+/** ...or this long at most: a burst of edits is acknowledged once, and no acknowledgement delays the fan-out to others. */
+const ACK_MAX_WAIT_MS = 500;
 
 interface HeadsWaiter {
   heads: string[];
@@ -25,7 +34,9 @@ export class RoomDocument {
   private waiters: HeadsWaiter[] = [];
   private changeListeners: (() => void)[] = [];
   private syncScheduled: NodeJS.Immediate | undefined;
+  private readonly acksScheduled = new Map<SyncPeer, { timer: NodeJS.Timeout; by: number }>();
   private ownChanges = 0;
+  private readonly validator = new NotebookValidator();
 
   constructor(
     private current: Automerge.Doc<NotebookDoc>,
@@ -60,6 +71,8 @@ export class RoomDocument {
 
   removePeer(peer: SyncPeer): void {
     this.syncStates.delete(peer);
+    clearTimeout(this.acksScheduled.get(peer)?.timer);
+    this.acksScheduled.delete(peer);
   }
 
   /**
@@ -74,17 +87,16 @@ export class RoomDocument {
     const beforeHeads = Automerge.getHeads(before);
     let next: Automerge.Doc<NotebookDoc>;
     let nextState: Automerge.SyncState;
-    let patches: Automerge.Patch[] = [];
     try {
-      [next, nextState] = Automerge.receiveSyncMessage(this.current, state, message, {
-        patchCallback: (p) => void (patches = patches.length === 0 ? p : patches.concat(p)),
-      });
+      [next, nextState] = Automerge.receiveSyncMessage(this.current, state, message);
     } catch (error) {
       if (!sameHeads(Automerge.getHeads(before), beforeHeads)) this.rollBack(before, beforeHeads);
       throw new RuntimedError("PROTOCOL", `Rejected Automerge sync message: ${(error as Error).message}`);
     }
-    if (patches.length > 0) {
-      const problem = notebookProblem(next, cellsWithTouchedOutputs(patches));
+    const changed = !sameHeads(beforeHeads, Automerge.getHeads(next));
+    if (changed) {
+      // Only what changed is checked: the cells of this change, new output lists, the ids.
+      const problem = this.validator.problem(next);
       if (problem !== undefined) {
         this.rollBack(before, beforeHeads);
         this.hooks.refused?.(peer, problem);
@@ -93,7 +105,7 @@ export class RoomDocument {
     }
     this.current = next;
     this.syncStates.set(peer, nextState);
-    if (next !== before && !sameHeads(Automerge.getHeads(before), Automerge.getHeads(next))) {
+    if (changed) {
       this.changed();
     } else {
       this.syncPeer(peer);
@@ -148,6 +160,8 @@ export class RoomDocument {
   dispose(): void {
     if (this.syncScheduled) clearImmediate(this.syncScheduled);
     this.syncScheduled = undefined;
+    for (const { timer } of this.acksScheduled.values()) clearTimeout(timer);
+    this.acksScheduled.clear();
     for (const waiter of this.waiters) {
       clearTimeout(waiter.timer);
       waiter.reject(new RuntimedError("CLOSED", "The room closed"));
@@ -168,12 +182,54 @@ export class RoomDocument {
   flushSync(): void {
     if (this.syncScheduled) clearImmediate(this.syncScheduled);
     this.syncScheduled = undefined;
-    for (const peer of this.syncStates.keys()) this.syncPeer(peer);
+    const heads = Automerge.getHeads(this.current);
+    for (const peer of this.syncStates.keys()) this.syncPeer(peer, heads);
+  }
+
+  /**
+   * The sync round after a change: every peer gets what it lacks; one that lacks nothing (the
+   * author of the change) is acknowledged a moment later. Peers in the same sync state (readers
+   * that saw the same changes) get the same message from one `generateSyncMessage` call.
+   */
+  private syncRound(): void {
+    this.syncScheduled = undefined;
+    const heads = Automerge.getHeads(this.current);
+    const generated = new Map<string, [Automerge.SyncState, Uint8Array | null]>();
+    for (const [peer, state] of this.syncStates) {
+      if (nothingToSend(state, heads)) continue;
+      if (peerHasAll(state, heads)) {
+        this.scheduleAck(peer);
+        continue;
+      }
+      const key = syncStateKey(state);
+      let result = generated.get(key);
+      if (!result) {
+        result = Automerge.generateSyncMessage(this.current, state);
+        generated.set(key, result);
+      }
+      // One message at most: after it the state is in flight, with nothing more to send.
+      const [next, message] = result;
+      this.syncStates.set(peer, next);
+      if (message) peer.sendSync(message);
+    }
+  }
+
+  private scheduleAck(peer: SyncPeer): void {
+    const now = Date.now();
+    const scheduled = this.acksScheduled.get(peer);
+    if (scheduled) clearTimeout(scheduled.timer);
+    const by = scheduled?.by ?? now + ACK_MAX_WAIT_MS;
+    const timer = setTimeout(() => {
+      this.acksScheduled.delete(peer);
+      this.syncPeer(peer);
+    }, Math.max(0, Math.min(ACK_QUIET_MS, by - now)));
+    timer.unref();
+    this.acksScheduled.set(peer, { timer, by });
   }
 
   private changed(): void {
     // Several changes in one tick (a burst of edits, outputs of many cells) share one sync round.
-    this.syncScheduled ??= setImmediate(() => this.flushSync());
+    this.syncScheduled ??= setImmediate(() => this.syncRound());
     if (this.waiters.length > 0) {
       const waiting = this.waiters;
       this.waiters = [];
@@ -189,11 +245,13 @@ export class RoomDocument {
     for (const listener of this.changeListeners) listener();
   }
 
-  private syncPeer(peer: SyncPeer): void {
+  private syncPeer(peer: SyncPeer, heads: readonly string[] = Automerge.getHeads(this.current)): void {
     const initial = this.syncStates.get(peer);
     if (!initial) return;
     let state: Automerge.SyncState = initial;
     for (;;) {
+      // (Also ends the loop after a message, without a second call that would say nothing.)
+      if (nothingToSend(state, heads)) break;
       const [nextState, message]: [Automerge.SyncState, Uint8Array | null] = Automerge.generateSyncMessage(this.current, state);
       state = nextState;
       if (!message) break;
@@ -203,6 +261,12 @@ export class RoomDocument {
   }
 }
 
-function sameHeads(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((head, i) => head === b[i]);
+/**
+ * A string equal for two sync states exactly when Automerge reads them the same: the result of
+ * `generateSyncMessage` depends on the document and the state only. Every field counts (byte
+ * arrays, the bloom filters, as hex); states equal in content but built in another order merely
+ * miss.
+ */
+function syncStateKey(state: Automerge.SyncState): string {
+  return JSON.stringify(state, (_key, value: unknown) => (value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("hex") : value));
 }

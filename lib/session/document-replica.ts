@@ -1,10 +1,13 @@
 import * as Automerge from "@automerge/automerge";
 import { Subject, type Observable } from "rxjs";
 import { createNotebookDoc, type NotebookDoc } from "../notebook/schema";
+import { nothingToSend, sameHeads } from "../notebook/sync-state";
 import type { DocumentPatch } from "./types";
 
-/** How long the answer to a daemon change may wait (it is not on anyone's path). */
-const ACK_DELAY_MS = 50;
+/** The answer to daemon changes waits until they have stopped coming for this long... */
+const ACK_QUIET_MS = 50;
+/** ...or this long at most (it is not on anyone's path: it only tells the daemon what we have). */
+const ACK_MAX_WAIT_MS = 500;
 
 /**
  * A client's copy of the notebook document and its half of the Automerge sync protocol.
@@ -16,7 +19,9 @@ export class DocumentReplica {
   private send: ((message: Uint8Array) => void) | undefined;
   private readonly patchesSubject = new Subject<DocumentPatch>();
   private headsWaiters: { heads: string[]; resolve: () => void }[] = [];
-  private ackScheduled = false;
+  private ackTimer: ReturnType<typeof setTimeout> | undefined;
+  private ackBy = 0;
+  private answerQueued = false;
   private remoteChangeListener: (() => void) | undefined;
 
   /** Every change, with its patches and whether it was made here or came from elsewhere. */
@@ -40,7 +45,8 @@ export class DocumentReplica {
   /** Stops syncing; local changes keep applying and are sent after the next attach. */
   detach(): void {
     this.send = undefined;
-    this.ackScheduled = false;
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
   }
 
   /** Makes a local change. */
@@ -73,20 +79,31 @@ export class DocumentReplica {
   }
 
   /**
-   * Answers the daemon. Messages that arrive together are answered together; the answer to one
-   * that only brought changes waits a moment, so that it never delays the daemon's next work (a
-   * result, the next request) and several changes are acknowledged at once.
+   * Answers the daemon. Messages that arrive together are answered together; the answer to
+   * changes waits until they stop coming (a moment, half a second at most), so that it never
+   * delays the daemon's next work (a result, the next request) and a burst of edits from another
+   * client is acknowledged once, not edit by edit.
    */
   private scheduleAck(brought: boolean): void {
-    if (this.ackScheduled) return;
-    this.ackScheduled = true;
-    const answer = () => {
-      if (!this.ackScheduled) return;
-      this.ackScheduled = false;
-      this.flushSync();
-    };
-    if (brought) setTimeout(answer, ACK_DELAY_MS);
-    else queueMicrotask(answer);
+    if (!brought) {
+      if (this.answerQueued) return;
+      this.answerQueued = true;
+      queueMicrotask(() => {
+        this.answerQueued = false;
+        this.answer();
+      });
+      return;
+    }
+    const now = Date.now();
+    if (this.ackTimer === undefined) this.ackBy = now + ACK_MAX_WAIT_MS;
+    else clearTimeout(this.ackTimer);
+    this.ackTimer = setTimeout(() => this.answer(), Math.max(0, Math.min(ACK_QUIET_MS, this.ackBy - now)));
+  }
+
+  private answer(): void {
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    this.flushSync();
   }
 
   /** Resolves once this replica contains `heads` (e.g. the daemon's heads at connect). */
@@ -120,15 +137,14 @@ export class DocumentReplica {
 
   private flushSync(): void {
     if (!this.send) return;
+    const heads = Automerge.getHeads(this.current);
     for (;;) {
+      // (Also ends the loop after a message, without a second call that would say nothing.)
+      if (nothingToSend(this.syncState, heads)) return;
       const [state, message]: [Automerge.SyncState, Uint8Array | null] = Automerge.generateSyncMessage(this.current, this.syncState);
       this.syncState = state;
       if (!message) return;
       this.send(message);
     }
   }
-}
-
-function sameHeads(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((head, i) => head === b[i]);
 }

@@ -25,9 +25,14 @@ export class OutputDecoder {
 
   /** The output a manifest describes (payloads not fetched yet read as empty). */
   decode(encoded: string): Output {
+    return this.decodeWhole(encoded).output;
+  }
+
+  /** Like `decode`, and whether the output is whole (false while a payload is being fetched: read it again later). */
+  decodeWhole(encoded: string): { output: Output; whole: boolean } {
     const { output, missing } = fromManifestPartial(decodeManifest(encoded), (hash) => this.readSync(hash));
     for (const hash of missing) this.fetch(hash);
-    return output;
+    return { output, whole: missing.length === 0 };
   }
 
   /** The blobs of these manifests that are not readable yet (fetching them). */

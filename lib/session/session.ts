@@ -21,16 +21,14 @@ import {
   insertCell,
   moveCell,
   newCellId,
-  readCell,
-  readCells,
   readNotebookMetadata,
   removeCell,
   requireCellIndex,
   setCellSource,
   setCellType,
   setNotebookMetadata,
-  type CellSnapshot,
 } from "../notebook";
+import { plainString } from "../notebook/schema";
 import { RuntimedError } from "../protocol/errors";
 import type { RequestBody, ResponseData } from "../protocol/messages";
 import { DocumentReplica } from "./document-replica";
@@ -40,6 +38,7 @@ import { executeAll as executeInOrder, type ExecuteAllOptions } from "./pipeline
 import { toResult } from "./operators/to-result";
 import { liveOutputs } from "./live-outputs";
 import { OutputDecoder } from "./output-decoder";
+import { CellCache, sameCell, sameCells } from "./cell-cache";
 import { EventIntake } from "./event-intake";
 import { ResultOverlay } from "./result-overlay";
 import { RoomResults } from "./room-results";
@@ -116,6 +115,7 @@ export class Session implements AsyncDisposable {
   readonly notebookId: string;
   private readonly replica = new DocumentReplica();
   private readonly outputs: OutputDecoder;
+  private readonly cellCache: CellCache;
   private readonly intake: EventIntake;
   private readonly overlay = new ResultOverlay();
   private readonly results = new RoomResults((result) => this.overlay.note(result, this.replica.doc));
@@ -131,7 +131,10 @@ export class Session implements AsyncDisposable {
 
   /** Every document change, local or remote, with its origin. */
   readonly patches$: Observable<DocumentPatch>;
-  /** The cell list; re-emitted only when it changes. Late subscribers get the current list. */
+  /**
+   * The cell list; re-emitted only when it changes. Late subscribers get the current list. A patch
+   * costs the cells it changed (unchanged cells are the same objects as before; cells are frozen).
+   */
   readonly cells$: Observable<Cell[]>;
   /** Kernel status of the room. */
   readonly kernelStatus$: Observable<KernelStatus> = this.kernelStatusSubject.pipe(distinctUntilChanged());
@@ -150,6 +153,7 @@ export class Session implements AsyncDisposable {
     this.notebookId = options.notebookId ?? `session-${randomUUID()}`;
     const transport = roomTransport(options);
     this.outputs = new OutputDecoder(transport.blobs);
+    this.cellCache = new CellCache(this.outputs);
     this.intake = new EventIntake(this.outputs, (event) => this.receiveBroadcast(event));
     this.link = new RoomLink(
       { notebookId: this.notebookId, transport, reconnect: options.reconnect },
@@ -172,7 +176,7 @@ export class Session implements AsyncDisposable {
     this.cells$ = merge(this.replica.patches$, this.outputs.resolved$, this.overlay.noted$).pipe(
       startWith(null),
       map(() => this.getCells()),
-      distinctUntilChanged((a, b) => JSON.stringify(a) === JSON.stringify(b)),
+      distinctUntilChanged<Cell[]>(sameCells),
       takeUntil(this.closing),
       shareReplay({ bufferSize: 1, refCount: true }),
     );
@@ -348,15 +352,18 @@ export class Session implements AsyncDisposable {
     this.replica.change(`edit ${cellId}`, (draft) => setCellSource(draft, index, source));
   }
 
-  /** One cell; CELL_NOT_FOUND when there is none with this id. */
+  /** One cell (frozen: it may be shared with other reads); CELL_NOT_FOUND when there is none with this id. */
   getCell(cellId: string): Cell {
-    const cell = readCell(this.replica.doc, cellId);
+    const doc = this.replica.doc;
+    const cell = this.cellCache.cell(doc, cellId);
     if (!cell) throw new RuntimedError("CELL_NOT_FOUND", `No cell ${cellId} in notebook ${this.notebookId}`);
-    return this.toCell(cell);
+    return this.withResult(cell);
   }
 
+  /** Every cell, in order: a new array each call, of frozen cells that later reads may share. */
   getCells(): Cell[] {
-    return readCells(this.replica.doc).map((cell) => this.toCell(cell));
+    const cells = this.cellCache.cells(this.replica.doc);
+    return this.overlay.size > 0 ? cells.map((cell) => this.withResult(cell)) : cells;
   }
 
   deleteCell(cellId: string): void {
@@ -407,7 +414,7 @@ export class Session implements AsyncDisposable {
       map((cells) => cells.find((cell) => cell.id === cellId)),
       skipWhile((cell) => cell === undefined),
       takeWhile((cell): cell is Cell => cell !== undefined),
-      distinctUntilChanged((a, b) => JSON.stringify(a) === JSON.stringify(b)),
+      distinctUntilChanged(sameCell),
     );
   }
 
@@ -419,7 +426,7 @@ export class Session implements AsyncDisposable {
     return liveOutputs(cellId, {
       documentChanged$: merge(this.replica.patches$, this.outputs.resolved$, this.overlay.noted$),
       events$: this.eventsSubject.asObservable(),
-      documentKey: () => [...(readCell(this.replica.doc, cellId)?.outputs ?? []), this.outputs.generation],
+      documentKey: () => [...(this.storedOutputs(cellId) ?? []), this.outputs.generation],
       fromDocument: () => this.documentOutputs(cellId),
     });
   }
@@ -478,17 +485,25 @@ export class Session implements AsyncDisposable {
     return this.link.request(body, signal);
   }
 
-  private toCell(cell: CellSnapshot): Cell {
+  /** A cell as reads show it: with the outputs of a result the document does not hold yet, if any. */
+  private withResult(cell: Cell): Cell {
     const finished = this.overlay.size > 0 ? this.overlay.lookup(cell.id, this.replica.doc) : undefined;
-    if (finished) return { ...cell, executionCount: finished.executionCount, outputs: finished.outputs };
-    return { ...cell, outputs: cell.outputs.map((encoded) => this.outputs.decode(encoded)) };
+    if (!finished) return cell;
+    return Object.freeze({ ...cell, executionCount: finished.executionCount, outputs: Object.freeze([...finished.outputs]) as Output[] });
+  }
+
+  /** One cell's output manifests as the document holds them (cheap: nothing else is copied), or undefined. */
+  private storedOutputs(cellId: string): string[] | undefined {
+    const doc = this.replica.doc;
+    const index = this.cellCache.indexOf(doc, cellId);
+    return index < 0 ? undefined : doc.cells[index]!.outputs.map(plainString);
   }
 
   /** One cell's outputs as the document has them (or as a result just said, until it has them). */
   private documentOutputs(cellId: string): Output[] {
     const finished = this.overlay.size > 0 ? this.overlay.lookup(cellId, this.replica.doc) : undefined;
     if (finished) return finished.outputs;
-    return readCell(this.replica.doc, cellId)?.outputs.map((encoded) => this.outputs.decode(encoded)) ?? [];
+    return this.storedOutputs(cellId)?.map((encoded) => this.outputs.decode(encoded)) ?? [];
   }
 
   private executionContext(): ExecutionContext {
@@ -499,7 +514,7 @@ export class Session implements AsyncDisposable {
         filter((state) => state === "stopped"),
         map(() => undefined),
       ),
-      documentOutputs: (cellId) => readCell(this.replica.doc, cellId)?.outputs.map((encoded) => this.outputs.decode(encoded)) ?? [],
+      documentOutputs: (cellId) => this.storedOutputs(cellId)?.map((encoded) => this.outputs.decode(encoded)) ?? [],
       heads: () => this.replica.heads,
       request: <A extends RequestBody["action"]>(body: Extract<RequestBody, { action: A }>, signal?: AbortSignal) => this.request(body, signal),
     };

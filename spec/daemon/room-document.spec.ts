@@ -102,3 +102,99 @@ describe("RoomDocument and a change that breaks the schema", () => {
     expect(Automerge.getAllChanges(saved).length).toBe(Automerge.getAllChanges(newcomer.doc).length);
   });
 });
+
+/** A peer that records what the room sends it, and answers only when told to. */
+class Recorder implements SyncPeer {
+  private static nextId = 100;
+  readonly peerId = Recorder.nextId++;
+  doc: Automerge.Doc<NotebookDoc> = createNotebookDoc();
+  state = Automerge.initSyncState();
+  readonly received: Uint8Array[] = [];
+
+  sendSync(message: Uint8Array): void {
+    this.received.push(message);
+    [this.doc, this.state] = Automerge.receiveSyncMessage(this.doc, this.state, message);
+  }
+
+  /** Sends the room what this peer has to say (its changes, or its acknowledgement). */
+  answer(room: RoomDocument): void {
+    for (;;) {
+      const [state, message] = Automerge.generateSyncMessage(this.doc, this.state);
+      this.state = state;
+      if (!message) return;
+      room.receiveSync(this, message);
+    }
+  }
+}
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+async function until(what: string, condition: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Adds the peers and syncs until each holds the room's document and has nothing more to say. */
+async function joinAll(room: RoomDocument, peers: Recorder[]): Promise<void> {
+  for (const peer of peers) room.addPeer(peer);
+  await until("every peer to hold the room's document", () => {
+    for (const peer of peers) peer.answer(room);
+    return peers.every((peer) => Automerge.hasHeads(peer.doc, room.heads));
+  });
+  // Let the last acknowledgements go both ways.
+  await new Promise((resolve) => setTimeout(resolve, 700));
+  for (const peer of peers) peer.answer(room);
+  await nextTurn();
+}
+
+describe("RoomDocument's sync round after a change", () => {
+  it("sends readers in the same state one and the same message, and every reader ends with the writer's text", async () => {
+    const { room } = roomWithOneCell([]);
+    const writer = new Recorder();
+    const readers = Array.from({ length: 4 }, () => new Recorder());
+    await joinAll(room, [writer, ...readers]);
+    for (let edit = 1; edit <= 5; edit++) {
+      writer.doc = Automerge.change(writer.doc, (draft) => setCellSource(draft, 0, `z = ${edit}`));
+      const before = readers.map((reader) => reader.received.length);
+      writer.answer(room);
+      await nextTurn();
+      const sent = readers.map((reader, i) => reader.received.slice(before[i]));
+      expect(sent.map((messages) => messages.length)).toEqual([1, 1, 1, 1]);
+      // Readers that have seen the same changes are in the same state: one message for all.
+      expect(new Set(sent.map((messages) => messages[0])).size).toBe(1);
+    }
+    for (const reader of readers) expect(readCells(reader.doc)[0]!.source).toBe("z = 5");
+    // They answer at different moments: from then on their states differ, and each still gets what it lacks.
+    readers[0]!.answer(room);
+    readers[2]!.answer(room);
+    writer.doc = Automerge.change(writer.doc, (draft) => setCellSource(draft, 0, "z = 6"));
+    writer.answer(room);
+    await nextTurn();
+    for (const reader of readers) expect(readCells(reader.doc)[0]!.source).toBe("z = 6");
+    room.dispose();
+  });
+
+  it("acknowledges the author of a change once its edits stop, not with each edit", async () => {
+    const { room } = roomWithOneCell([]);
+    const writer = new Recorder();
+    const reader = new Recorder();
+    await joinAll(room, [writer, reader]);
+    const acknowledged = writer.received.length;
+    for (let edit = 1; edit <= 3; edit++) {
+      writer.doc = Automerge.change(writer.doc, (draft) => setCellSource(draft, 0, `y = ${edit}`));
+      writer.answer(room);
+      await nextTurn();
+    }
+    // The reader has every edit; the writer has heard nothing yet...
+    expect(readCells(reader.doc)[0]!.source).toBe("y = 3");
+    expect(writer.received.length).toBe(acknowledged);
+    // ...until one acknowledgement comes for all three.
+    await until("the writer's acknowledgement", () => writer.received.length > acknowledged);
+    expect(Automerge.decodeSyncMessage(writer.received.at(-1)!).heads).toEqual(Automerge.getHeads(writer.doc));
+    expect(writer.received.length).toBe(acknowledged + 1);
+    room.dispose();
+  });
+});

@@ -148,6 +148,8 @@ describe("a raw Automerge client that breaks the notebook schema", () => {
       const result = await within("a cell after the attack", alice.executeCell(id, { timeoutSecs: 60 }), 70_000);
       expect(result.success).toBe(true);
       expect(result.stdout).toBe(`hello ${round}\n`);
+      // The result can reach alice before the cell reaches bob (both read in this process): bob syncs first.
+      await within("bob to see alice's cell", bob.sync(), 20_000);
       bob.setSource(id, `print(greeting, ${round}, 'from bob')`);
       await bob.flush();
       expect((await within("bob's execution", bob.executeCell(id, { timeoutSecs: 60 }), 70_000)).stdout).toBe(`hello ${round} from bob\n`);
