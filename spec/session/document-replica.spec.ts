@@ -2,6 +2,7 @@ import * as Automerge from "@automerge/automerge";
 import { insertCell, setCellSource } from "../../lib/notebook/cells";
 import { createNotebookDoc, type NotebookDoc } from "../../lib/notebook/schema";
 import { DocumentReplica } from "../../lib/session/document-replica";
+import { waitFor } from "../wait-for";
 
 /** The daemon's end, by hand: its own document and sync state with the replica. */
 class DaemonEnd {
@@ -35,20 +36,18 @@ class DaemonEnd {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until(what: string, condition: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
+/** A replica and the daemon's end, after their first sync. */
+async function syncedPair(): Promise<{ replica: DocumentReplica; daemon: DaemonEnd }> {
+  const replica = new DocumentReplica();
+  const daemon = new DaemonEnd(replica);
+  daemon.say();
+  await waitFor("the first sync", () => replica.doc.cells.length === 1, 5000);
+  return { replica, daemon };
 }
 
 describe("DocumentReplica's answers to the daemon", () => {
   it("answers a burst of changes once, after they stop, with heads that hold them all", async () => {
-    const replica = new DocumentReplica();
-    const daemon = new DaemonEnd(replica);
-    daemon.say();
-    await until("the first sync", () => replica.doc.cells.length === 1);
+    const { replica, daemon } = await syncedPair();
     await sleep(100);
     const before = daemon.heard.length;
     for (let edit = 1; edit <= 5; edit++) {
@@ -56,7 +55,7 @@ describe("DocumentReplica's answers to the daemon", () => {
       await sleep(5);
     }
     expect(replica.doc.cells[0]!.source).toBe("x = 5");
-    await until("the replica's answer", () => daemon.heard.length > before);
+    await waitFor("the replica's answer", () => daemon.heard.length > before);
     await sleep(100);
     expect(daemon.heard.length).toBe(before + 1);
     expect(Automerge.decodeSyncMessage(daemon.heard.at(-1)!).heads).toEqual(Automerge.getHeads(daemon.doc));
@@ -64,16 +63,13 @@ describe("DocumentReplica's answers to the daemon", () => {
   });
 
   it("answers during changes that never stop, not only after them", async () => {
-    const replica = new DocumentReplica();
-    const daemon = new DaemonEnd(replica);
-    daemon.say();
-    await until("the first sync", () => replica.doc.cells.length === 1);
+    const { replica, daemon } = await syncedPair();
     await sleep(100);
     const before = daemon.heard.length;
     let edit = 0;
     const editing = setInterval(() => daemon.edit(`y = ${++edit}`), 10);
     try {
-      await until("an answer while the edits go on", () => daemon.heard.length > before);
+      await waitFor("an answer while the edits go on", () => daemon.heard.length > before);
       expect(edit).toBeGreaterThan(1);
     } finally {
       clearInterval(editing);
@@ -82,10 +78,7 @@ describe("DocumentReplica's answers to the daemon", () => {
   });
 
   it("sends its own change at once, whatever answer is waiting", async () => {
-    const replica = new DocumentReplica();
-    const daemon = new DaemonEnd(replica);
-    daemon.say();
-    await until("the first sync", () => replica.doc.cells.length === 1);
+    const { replica, daemon } = await syncedPair();
     daemon.edit("from the daemon");
     const before = daemon.heard.length;
     replica.change("edit", (draft) => setCellSource(draft, 0, "from the replica"));
