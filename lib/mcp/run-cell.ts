@@ -59,6 +59,7 @@ export async function runCell(session: Session, cellId: string, store: Execution
           call.progress(prefix + record.note);
           break;
         case "result":
+          for (const tail of progressOf.rest()) call.progress(prefix + tail);
           record.status = event.result.success ? "done" : "error";
           record.executionCount = event.result.executionCount;
           record.outputs = event.result.outputs;
@@ -103,27 +104,39 @@ export async function runCell(session: Session, cellId: string, store: Execution
 }
 
 /**
- * What to say about an output that arrived: for a stream only the text added since the last
- * message (the daemon re-sends a stream whole as it grows), else the output as text.
+ * What to say about an output that arrived: for a stream the whole lines added since the last
+ * message (the daemon re-sends a stream whole as it grows, and a `print` may arrive as its text
+ * and then its newline), else the output as text. A stream's unfinished last line waits for its
+ * newline or for the end of the execution (`rest`).
  */
 class OutputProgress {
-  private readonly shownByIndex = new Map<number, string>();
+  /** Per stream output: the lines already sent (a prefix of its text, ending in a newline). */
+  private readonly sentByIndex = new Map<number, string>();
+  private readonly textByIndex = new Map<number, string>();
 
   change(index: number, output: Output): string | undefined {
     if (output.output_type === "stream") {
       const text = outputText(output) ?? "";
-      const shown = this.shownByIndex.get(index) ?? "";
-      this.shownByIndex.set(index, text);
-      const added = text.startsWith(shown) ? text.slice(shown.length) : text;
-      return added ? clip(added) : undefined;
+      this.textByIndex.set(index, text);
+      // A rewritten stream (a `\r` progress bar redrawn above its last line) is sent again.
+      const sent = text.startsWith(this.sentByIndex.get(index) ?? "") ? (this.sentByIndex.get(index) ?? "") : "";
+      const lines = text.slice(0, text.lastIndexOf("\n") + 1);
+      this.sentByIndex.set(index, lines.length > sent.length ? lines : sent);
+      return lines.length > sent.length ? clip(lines.slice(sent.length)) : undefined;
     }
     const text = outputText(output);
     if (text) return clip(stripAnsi(text));
     return `[${output.output_type}]`;
   }
 
+  /** The unfinished last line of each stream, not sent yet. */
+  rest(): string[] {
+    return [...this.textByIndex].map(([index, text]) => text.slice((this.sentByIndex.get(index) ?? "").length)).filter((tail) => tail.length > 0).map(clip);
+  }
+
   clear(): void {
-    this.shownByIndex.clear();
+    this.sentByIndex.clear();
+    this.textByIndex.clear();
   }
 }
 
