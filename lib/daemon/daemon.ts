@@ -18,6 +18,7 @@ import {
   type ResponseData,
 } from "../protocol/messages";
 import { daemonFiles, defaultCacheDir, defaultSocketPath } from "../transport/paths";
+import { clearStopMark, markStoppedOnPurpose } from "../transport/stop-marker";
 import { PACKAGE_VERSION } from "../protocol/version";
 import { gatewayConfigFromEnv, resolveGatewayConfig, type GatewayOptions } from "../gateway/gateway-config";
 import { BlobStore } from "./blob-store";
@@ -186,6 +187,7 @@ export class Daemon {
         }
       });
       fs.chmodSync(socketPath, 0o600);
+      clearStopMark(cacheDir);
       daemon = new Daemon(socketPath, cacheDir, server, logger, store, provider, blobs, face, options, lock);
       server.on("connection", (socket) => daemon.accept(socket));
       writeDaemonInfo(files, {
@@ -251,6 +253,13 @@ export class Daemon {
 
   private async shutdown(onPurpose: boolean): Promise<void> {
     this.logger.info("daemon stopping", { on_purpose: onPurpose });
+    if (onPurpose) {
+      try {
+        markStoppedOnPurpose(this.cacheDir, this.socketPath);
+      } catch (error) {
+        this.logger.warn("could not leave the stop mark; a client that misses the stop notice may start a daemon again", { error: (error as Error).message });
+      }
+    }
     clearInterval(this.sweepTimer);
     await this.collector.stop();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));

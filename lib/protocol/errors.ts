@@ -8,6 +8,7 @@ export type RuntimedErrorCode =
   | "KERNEL_FAILED"
   | "DAEMON_UNAVAILABLE"
   | "DAEMON_RUNNING"
+  | "DAEMON_STOPPED"
   | "UNAUTHORIZED"
   | "FORBIDDEN"
   | "PROTOCOL"

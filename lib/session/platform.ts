@@ -19,8 +19,12 @@ export interface BlobReader {
 export interface RoomTransport {
   /** Where the daemon is, for messages. */
   readonly where: string;
-  /** Opens a connection (starting a daemon where that is allowed) and completes `handshake`. */
-  open(handshake: Handshake): Promise<DaemonConnection>;
+  /**
+   * Opens a connection (starting a daemon where that is allowed) and completes `handshake`. After
+   * a drop (`reconnecting`) it rejects with DAEMON_STOPPED, starting nothing, when it can tell the
+   * daemon was stopped on purpose — a client too busy to read the daemon's notice learns it so.
+   */
+  open(handshake: Handshake, options?: { reconnecting?: boolean }): Promise<DaemonConnection>;
   readonly blobs: BlobReader;
 }
 

@@ -166,7 +166,8 @@ export class RoomLink {
   private async open(state: "connecting" | "reconnecting"): Promise<void> {
     this.stateSubject.next(state);
     const { notebookId, transport } = this.options;
-    const connection = await transport.open({ channel: "notebook_sync", notebook_id: notebookId, protocol: PROTOCOL_VERSION }).catch((error: unknown) => {
+    const handshake = { channel: "notebook_sync", notebook_id: notebookId, protocol: PROTOCOL_VERSION } as const;
+    const connection = await transport.open(handshake, { reconnecting: state === "reconnecting" }).catch((error: unknown) => {
       // A failed reconnect attempt stays "reconnecting": the loop tries again.
       if (!this.closed && state === "connecting") this.stateSubject.next("disconnected");
       throw error;
@@ -218,8 +219,13 @@ export class RoomLink {
         this.connecting ??= this.open("reconnecting").finally(() => (this.connecting = undefined));
         await this.connecting;
         return;
-      } catch {
+      } catch (error) {
         if (this.closed || this.state === "stopped") return;
+        if (error instanceof RuntimedError && error.code === "DAEMON_STOPPED") {
+          // The stop notice was missed (this client was not reading), but the daemon left word.
+          this.stateSubject.next("stopped");
+          return;
+        }
         this.stateSubject.next("reconnecting");
         await new Promise((resolve) => unref(setTimeout(resolve, delay)));
         delay = Math.min(delay * 2, 2000);

@@ -2,6 +2,8 @@ import { RuntimedError } from "../protocol/errors";
 import type { Handshake } from "../protocol/messages";
 import { isAlive, spawnDaemon, startFailed, takeStartError } from "./autostart";
 import type { DaemonConnection } from "./daemon-connection";
+import { defaultCacheDir } from "./paths";
+import { stoppedOnPurpose } from "./stop-marker";
 import { openUnixConnection } from "./unix-socket";
 
 /** Where to find (or start) the daemon. */
@@ -13,6 +15,8 @@ export interface DaemonAddress {
   autoStart?: boolean;
   /** How long to wait for a started daemon (default 30 s). */
   startTimeoutMs?: number;
+  /** Start none, failing with DAEMON_STOPPED, when the last daemon here was stopped on purpose (a reconnect). */
+  unlessStopped?: boolean;
 }
 
 const RETRY_MS = 50;
@@ -26,6 +30,8 @@ export async function connectToDaemon(address: DaemonAddress, handshake: Handsha
     return await openUnixConnection({ socketPath: address.socketPath, handshake });
   } catch (error) {
     if (!(error instanceof RuntimedError) || error.code !== "DAEMON_UNAVAILABLE" || address.autoStart === false) throw error;
+    const stop = address.unlessStopped ? stoppedOnPurpose(address.cacheDir ?? defaultCacheDir(), address.socketPath) : undefined;
+    if (stop) throw new RuntimedError("DAEMON_STOPPED", `The runtimed daemon at ${address.socketPath} was stopped on purpose (${stop}); a new Session or connect() starts one`);
   }
   const started = spawnDaemon(address.socketPath, address.cacheDir);
   const deadline = Date.now() + (address.startTimeoutMs ?? 30_000);

@@ -31,8 +31,8 @@ export function localTransport(options: LocalDaemonOptions): RoomTransport {
   return {
     where: socketPath,
     blobs: { readSync: readBlob, read: async (hash) => readBlob(hash), close: () => undefined },
-    async open(handshake: Handshake): Promise<DaemonConnection> {
-      const connection = await connectToDaemon({ socketPath, cacheDir, autoStart: options.autoStart }, handshake);
+    async open(handshake: Handshake, openOptions: { reconnecting?: boolean } = {}): Promise<DaemonConnection> {
+      const connection = await connectToDaemon({ socketPath, cacheDir, autoStart: options.autoStart, unlessStopped: openOptions.reconnecting }, handshake);
       blobDir = connection.blobs.dir;
       return connection;
     },

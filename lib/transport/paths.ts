@@ -24,6 +24,8 @@ export function daemonFiles(cacheDir: string) {
     cacheDir,
     info: path.join(cacheDir, "daemon.json"),
     lock: path.join(cacheDir, "daemon.lock"),
+    /** Left by a daemon stopped on purpose, removed by the next one to start: see `stoppedOnPurpose`. */
+    stopped: path.join(cacheDir, "daemon.stopped"),
     log: path.join(cacheDir, "daemon.log"),
     notebookDocs: path.join(cacheDir, "notebook-docs"),
     blobs: path.join(cacheDir, "blobs"),
