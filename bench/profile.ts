@@ -31,18 +31,18 @@ function epochMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-async function readySession(daemon: OursDaemon, warmup: number): Promise<{ session: Session; cellId: string }> {
+async function readySession(daemon: OursDaemon, warmup: number, code: string): Promise<{ session: Session; cellId: string }> {
   const session = daemon.session(`bench-profile-${process.pid}`);
   await session.connect();
   await session.startKernel();
   await daemon.waitPoolSettled();
-  const cellId = session.createCell("1+1");
+  const cellId = session.createCell(code);
   for (let i = 0; i < warmup; i++) await session.executeCell(cellId);
   return { session, cellId };
 }
 
 /** Pass 1: CPU profiles of both processes while `runs`× `1+1` execute. */
-async function cpuProfiles(workDir: string, outDir: string, runs: number): Promise<string> {
+async function cpuProfiles(workDir: string, outDir: string, runs: number, code: string): Promise<string> {
   const daemon = await OursDaemon.start(path.join(workDir, "cache-profile"), {
     // No --cpu-prof-name: tsx's loader hooks run in a worker thread that writes a profile too,
     // and one fixed name would let it overwrite the main thread's. Node names them
@@ -56,7 +56,7 @@ async function cpuProfiles(workDir: string, outDir: string, runs: number): Promi
   let to = 0;
   const samples: number[] = [];
   try {
-    const { session, cellId } = await readySession(daemon, 50);
+    const { session, cellId } = await readySession(daemon, 50, code);
     await profiler.post("Profiler.enable");
     await profiler.post("Profiler.setSamplingInterval", { interval: SAMPLING_US });
     await profiler.post("Profiler.start");
@@ -83,7 +83,7 @@ async function cpuProfiles(workDir: string, outDir: string, runs: number): Promi
   const daemonProfile = JSON.parse(fs.readFileSync(daemonFile, "utf8")) as CpuProfile;
   const clientProfile = JSON.parse(fs.readFileSync(path.join(outDir, "client.cpuprofile"), "utf8")) as CpuProfile;
   return [
-    `${runs}× 1+1 under the profilers (sampling every ${SAMPLING_US} µs): median ${median(samples).toFixed(2)} ms, p99 ${p99(samples).toFixed(2)} ms per execution (profiling slows both processes)`,
+    `${runs}× ${code} under the profilers (sampling every ${SAMPLING_US} µs): median ${median(samples).toFixed(2)} ms, p99 ${p99(samples).toFixed(2)} ms per execution (profiling slows both processes)`,
     "",
     `== daemon (its own process, node --cpu-prof), the ${runs} executions only ==`,
     summarizeProfile(daemonProfile, { from, to, per: runs, top: 25 }),
@@ -96,7 +96,7 @@ async function cpuProfiles(workDir: string, outDir: string, runs: number): Promi
 }
 
 /** Pass 2: the wire-tapped path of `runs`× `1+1` through ours, and through the floor for comparison. */
-async function pathTimeline(workDir: string, runs: number): Promise<string> {
+async function pathTimeline(workDir: string, runs: number, code: string): Promise<string> {
   const tapFile = path.join(workDir, "daemon-tap.json");
   const daemon = await OursDaemon.start(path.join(workDir, "cache-tap"), {
     entry: path.join(__dirname, "trace", "daemon-entry.ts"),
@@ -109,8 +109,8 @@ async function pathTimeline(workDir: string, runs: number): Promise<string> {
   const floorRuns: RunWindow[] = [];
   let clientEvents: TapEvent[] = [];
   try {
-    const { session, cellId } = await readySession(daemon, 20);
-    for (let i = 0; i < 20; i++) await floor.execute("1+1");
+    const { session, cellId } = await readySession(daemon, 20, code);
+    for (let i = 0; i < 20; i++) await floor.execute(code);
     const tap = installTap();
     try {
       for (let i = 0; i < runs; i++) {
@@ -119,7 +119,7 @@ async function pathTimeline(workDir: string, runs: number): Promise<string> {
         ours.push({ start, end: epochMs() });
         await sleep(5);
         start = epochMs();
-        await floor.execute("1+1");
+        await floor.execute(code);
         floorRuns.push({ start, end: epochMs() });
         await sleep(5);
       }
@@ -137,7 +137,7 @@ async function pathTimeline(workDir: string, runs: number): Promise<string> {
   const events = { client: clientEvents, daemon: daemonEvents };
   const protocol = (event: TapEvent) => !event.what.startsWith("zmq");
   return [
-    `1+1 along the path: median of ${runs} runs each, ms since the caller's call (Δ between medians). Client and daemon times from a wire tap on their sockets; kernel times are ipykernel's header.date (same machine, same wall clock; a µs-level offset between clocks is possible)`,
+    `${code} along the path: median of ${runs} runs each, ms since the caller's call (Δ between medians). Client and daemon times from a wire tap on their sockets; kernel times are ipykernel's header.date (same machine, same wall clock; a µs-level offset between clocks is possible)`,
     renderTimeline("ours (Session.executeCell → daemon process → kernel):", timeline(OURS_STEPS, ours, events)),
     `  frames per execution, client → daemon: ${frameCounts(ours, clientEvents, "out", protocol)}`,
     `  frames per execution, daemon → client: ${frameCounts(ours, daemonEvents, "out", protocol)}`,
@@ -147,11 +147,11 @@ async function pathTimeline(workDir: string, runs: number): Promise<string> {
 }
 
 /** Runs both passes and prints what they found. */
-export async function runProfile(runs: number): Promise<void> {
+export async function runProfile(runs: number, code = "1+1"): Promise<void> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "runtimed-bench-"));
   registerCleanup(() => fs.rmSync(workDir, { recursive: true, force: true }), () => fs.rmSync(workDir, { recursive: true, force: true }));
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "runtimed-profile-"));
-  process.stdout.write(`runtimed bench --profile: ${runs}× 1+1, daemon in its own process; load average ${os.loadavg().map((load) => load.toFixed(2)).join(" ")}\n\n`);
-  process.stdout.write((await cpuProfiles(workDir, outDir, runs)) + "\n\n");
-  process.stdout.write((await pathTimeline(workDir, Math.min(runs, 200))) + "\n");
+  process.stdout.write(`runtimed bench --profile: ${runs}× ${code}, daemon in its own process; load average ${os.loadavg().map((load) => load.toFixed(2)).join(" ")}\n\n`);
+  process.stdout.write((await cpuProfiles(workDir, outDir, runs, code)) + "\n\n");
+  process.stdout.write((await pathTimeline(workDir, Math.min(runs, 200), code)) + "\n");
 }

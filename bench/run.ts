@@ -37,19 +37,22 @@ interface Options {
   inProcess: boolean;
   profile: boolean;
   runs: number;
+  /** The cell --profile runs (default `1+1`). */
+  code: string;
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { quick: false, json: undefined, only: undefined, inProcess: false, profile: false, runs: 500 };
+  const options: Options = { quick: false, json: undefined, only: undefined, inProcess: false, profile: false, runs: 500, code: "1+1" };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === "--quick") options.quick = true;
     else if (flag === "--in-process") options.inProcess = true;
     else if (flag === "--profile") options.profile = true;
     else if (flag === "--runs") options.runs = Number(argv[++i]);
+    else if (flag === "--code") options.code = argv[++i] ?? "1+1";
     else if (flag === "--json") options.json = argv[++i];
     else if (flag === "--only") options.only = new Set((argv[++i] ?? "").split(",").filter(Boolean));
-    else throw new Error(`Unknown flag ${flag}; use --quick, --in-process, --json <file>, --only <${METRICS.map((m) => m.name).join(",")}>, or --profile [--runs N]`);
+    else throw new Error(`Unknown flag ${flag}; use --quick, --in-process, --json <file>, --only <${METRICS.map((m) => m.name).join(",")}>, or --profile [--runs N] [--code <python>]`);
   }
   if (!Number.isInteger(options.runs) || options.runs < 1) throw new Error("--runs takes a positive whole number");
   const unknown = [...(options.only ?? [])].filter((name) => !METRICS.some((metric) => metric.name === name));
@@ -119,7 +122,7 @@ async function main(): Promise<void> {
   if (process.argv.includes("--gateway")) return (await import("./gateway")).runGatewayBench(process.argv.slice(2));
   const options = parseOptions(process.argv.slice(2));
   process.env.PYDEVD_DISABLE_FILE_VALIDATION = "1";
-  if (options.profile) return runProfile(options.runs);
+  if (options.profile) return runProfile(options.runs, options.code);
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "runtimed-bench-"));
   registerCleanup(() => fs.rmSync(workDir, { recursive: true, force: true }), () => fs.rmSync(workDir, { recursive: true, force: true }));
   const info = machineInfo();

@@ -29,9 +29,13 @@ export const OURS_STEPS: Step[] = [
   { label: "daemon → execute_request sent (zmq)", side: "daemon", dir: "out", what: "zmq execute_request" },
   { label: "kernel: status busy (header.date)", side: "daemon", dir: "in", what: "zmq status busy", kernelClock: true },
   { label: "kernel: execute_input (header.date)", side: "daemon", dir: "in", what: "zmq execute_input", kernelClock: true },
+  { label: "kernel: stream (header.date)", side: "daemon", dir: "in", what: "zmq stream", kernelClock: true },
   { label: "kernel: execute_result (header.date)", side: "daemon", dir: "in", what: "zmq execute_result", kernelClock: true },
   { label: "kernel: status idle (header.date)", side: "daemon", dir: "in", what: "zmq status idle", kernelClock: true },
   { label: "kernel: execute_reply (header.date)", side: "daemon", dir: "in", what: "zmq execute_reply", kernelClock: true },
+  { label: "daemon ← stream read", side: "daemon", dir: "in", what: "zmq stream" },
+  { label: "daemon → stream append written", side: "daemon", dir: "out", what: "stream append" },
+  { label: "client ← stream append read", side: "client", dir: "in", what: "stream append" },
   { label: "daemon ← execute_result read", side: "daemon", dir: "in", what: "zmq execute_result" },
   { label: "daemon ← status idle read", side: "daemon", dir: "in", what: "zmq status idle" },
   { label: "daemon ← execute_reply read", side: "daemon", dir: "in", what: "zmq execute_reply" },
@@ -44,9 +48,11 @@ export const FLOOR_STEPS: Step[] = [
   { label: "floor → execute_request sent (zmq)", side: "client", dir: "out", what: "zmq execute_request" },
   { label: "kernel: status busy (header.date)", side: "client", dir: "in", what: "zmq status busy", kernelClock: true },
   { label: "kernel: execute_input (header.date)", side: "client", dir: "in", what: "zmq execute_input", kernelClock: true },
+  { label: "kernel: stream (header.date)", side: "client", dir: "in", what: "zmq stream", kernelClock: true },
   { label: "kernel: execute_result (header.date)", side: "client", dir: "in", what: "zmq execute_result", kernelClock: true },
   { label: "kernel: status idle (header.date)", side: "client", dir: "in", what: "zmq status idle", kernelClock: true },
   { label: "kernel: execute_reply (header.date)", side: "client", dir: "in", what: "zmq execute_reply", kernelClock: true },
+  { label: "floor ← stream read", side: "client", dir: "in", what: "zmq stream" },
   { label: "floor ← status idle read", side: "client", dir: "in", what: "zmq status idle" },
   { label: "floor ← execute_reply read", side: "client", dir: "in", what: "zmq execute_reply" },
 ];
@@ -94,7 +100,7 @@ export function frameCounts(windows: RunWindow[], events: TapEvent[], dir: TapEv
 export function renderTimeline(title: string, rows: { label: string; at: number; seen: number }[]): string {
   const width = Math.max(...rows.map((row) => row.label.length));
   let previous = 0;
-  const lines = rows.map((row) => {
+  const lines = rows.filter((row) => row.seen > 0).map((row) => {
     const delta = Number.isNaN(row.at) ? NaN : row.at - previous;
     if (!Number.isNaN(row.at)) previous = row.at;
     return `  ${row.label.padEnd(width)}  ${row.at.toFixed(2).padStart(7)} ms  Δ ${delta.toFixed(2).padStart(6)} ms  (${row.seen} runs)`;

@@ -123,6 +123,7 @@ function decodeRaw(event: RawEvent): TapEvent {
   const type = frame[0];
   const bytes = frame.length;
   if (type === 0x00) return { ...base, what: "sync", bytes };
+  if (type === 0x04) return { ...base, what: "stream append", bytes };
   if (type !== 0x01 && type !== 0x02 && type !== 0x03) return { ...base, what: "other", bytes };
   let message: Record<string, unknown>;
   try {
