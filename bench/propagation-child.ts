@@ -80,8 +80,9 @@ async function writer(session: Session, edit: (typeof edits)[EditKind]): Promise
   send({ type: "ready" });
   process.on("message", (message: ToChild) => {
     if (message.type !== "start") return;
-    // Edits 1..warmup run first code paths in every process (JIT, lazy modules); then a pause
-    // lets everyone settle before the measured edits.
+    // Edits 1..warmup run first code paths in every process (JIT, lazy modules, V8's tier-up of
+    // Automerge's wasm); then a pause lets everyone settle before the measured edits. Every
+    // edit's time is reported: the parent shows the warm-up's figures apart.
     const sent: [number, number][] = [];
     noteWindow("from");
     const cpuBefore = cpuMs();
@@ -93,7 +94,7 @@ async function writer(session: Session, edit: (typeof edits)[EditKind]): Promise
       if (seq === message.warmup + 1) cpuMeasured = cpuMs();
       const at = clock();
       session.setSource(cellId, edit.source(seq, at));
-      if (seq > message.warmup) sent.push([seq, at]);
+      sent.push([seq, at]);
       // The pause after the warm-up: the parent tells everyone to start counting CPU time then.
       if (seq === message.warmup) send({ type: "warmedUp" });
       if (seq === last) {
