@@ -4,13 +4,13 @@ import * as path from "node:path";
 import { pageUrl } from "../../lib/protocol/page-url";
 import { DaemonClient } from "../../lib/transport/daemon-client";
 import { removeDir, startTestDaemon, type TestRoom } from "../integration/harness";
+import { buildPageDir } from "../page/build-page";
 import { waitFor } from "../wait-for";
 import { killDaemonOf, runCli } from "./cli-process";
 
 jest.setTimeout(180_000);
 
 const REPO_ROOT = path.join(__dirname, "..", "..");
-const { buildPage } = require("../../scripts/build-page.cjs") as { buildPage(outDir: string): Promise<string> };
 
 const NOTEBOOK = {
   nbformat: 4,
@@ -28,7 +28,7 @@ describe("runtimed open", () => {
   let work: string;
 
   beforeAll(async () => {
-    pageDir = await buildPage(fs.mkdtempSync(path.join(os.tmpdir(), "runtimed-open-page-")));
+    pageDir = await buildPageDir("runtimed-open-page-");
     room = await startTestDaemon({ pageDir });
     work = fs.mkdtempSync(path.join(os.tmpdir(), "runtimed-open-"));
   });

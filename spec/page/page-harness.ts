@@ -4,12 +4,11 @@
  * per spec file, all stopped after the file's tests even when they fail.
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { pageUrl } from "../../lib/protocol/page-url";
 import type { Session } from "../../lib/session/session";
 import { removeDir, startTestDaemon, type TestRoom } from "../integration/harness";
+import { buildPageDir } from "./build-page";
 
 /** Debian's Chromium, which `.ci/run` installs. */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -21,7 +20,6 @@ export const chromiumMissing: string | undefined = fs.existsSync(CHROMIUM) ? und
 // that are refused on a machine without internet, and slows every start.
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"];
 
-const { buildPage } = require("../../scripts/build-page.cjs") as { buildPage(outDir: string): Promise<string> };
 
 /** A daemon serving a freshly built page, and a browser to look at it with. */
 export interface PageHarness {
@@ -68,7 +66,7 @@ export function usePageHarness(): () => PageHarness {
   const sessions: Session[] = [];
 
   beforeAll(async () => {
-    pageDir = await buildPage(fs.mkdtempSync(path.join(os.tmpdir(), "runtimed-page-")));
+    pageDir = await buildPageDir("runtimed-page-");
     room = await startTestDaemon({ pageDir });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
     const { url, token } = room.daemon.status();
